@@ -1,0 +1,88 @@
+// Tokenizer: text -> token ids, driven by a Hugging Face tokenizer.json.
+//
+// The pipeline is the one the Hugging Face tokenizers library runs, and must
+// give the same ids: added (special) tokens cut out of the raw text, then the
+// normalizer, pre-tokenizer, model (WordPiece today), post-processor
+// (template: [CLS] ... [SEP]), truncation and padding.
+//
+// Thread safety: a Tokenizer is immutable after loading except for
+// set_truncation/set_padding; encode() may be called from many threads at once.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "simile/status.h"
+
+namespace simile {
+
+// One encoded text. All vectors have the same length (one entry per token).
+struct Encoding {
+  std::vector<int32_t> ids;
+  std::vector<std::string> tokens;
+  std::vector<int32_t> type_ids;
+  std::vector<uint8_t> attention_mask;       // 1 = real token, 0 = padding
+  std::vector<uint8_t> special_tokens_mask;  // 1 = added by the post-processor or padding
+  // [begin, end) byte offsets of each token in the input text; (0, 0) for
+  // tokens that come from no text (special tokens, padding).
+  std::vector<std::pair<uint32_t, uint32_t>> offsets;
+
+  size_t size() const { return ids.size(); }
+};
+
+enum class InvalidUtf8 {
+  kReplace,  // each invalid sequence becomes U+FFFD (as String::from_utf8_lossy)
+  kReject,   // encode() fails with a message naming the byte offset
+};
+
+struct TruncationOptions {
+  size_t max_length = 512;  // total tokens including special tokens
+};
+
+struct PaddingOptions {
+  std::optional<size_t> fixed_length;  // pad every encoding to this length
+  // When unset, encode_batch pads to the longest encoding in the batch and
+  // encode() does not pad.
+};
+
+class Tokenizer {
+ public:
+  // Loads tokenizer.json (file path, or its text). Truncation and padding are
+  // taken from the file, as the tokenizers library does.
+  static Result<std::unique_ptr<Tokenizer>> from_file(const std::string& path);
+  static Result<std::unique_ptr<Tokenizer>> from_json(std::string_view json_text);
+
+  ~Tokenizer();
+  Tokenizer(const Tokenizer&) = delete;
+  Tokenizer& operator=(const Tokenizer&) = delete;
+
+  Result<Encoding> encode(std::string_view text, bool add_special_tokens = true) const;
+  Result<std::vector<Encoding>> encode_batch(const std::vector<std::string>& texts,
+                                             bool add_special_tokens = true) const;
+
+  // std::nullopt disables truncation / padding.
+  void set_truncation(std::optional<TruncationOptions> truncation);
+  void set_padding(std::optional<PaddingOptions> padding);
+  void set_invalid_utf8(InvalidUtf8 policy);
+  const std::optional<TruncationOptions>& truncation() const;
+  const std::optional<PaddingOptions>& padding() const;
+
+  size_t vocab_size() const;  // including added tokens
+  std::optional<int32_t> token_to_id(std::string_view token) const;
+  std::optional<std::string> id_to_token(int32_t id) const;
+  int32_t pad_id() const;
+  std::string model_type() const;  // "WordPiece", ...
+
+  struct Impl;
+
+ private:
+  explicit Tokenizer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace simile

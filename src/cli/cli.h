@@ -1,0 +1,41 @@
+// Shared pieces of the `simile` subcommands: each add_*_command registers one
+// subcommand whose callback runs it; failures are thrown as CliError and
+// printed by main() as "simile: error: ..." with exit status 1.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "simile/status.h"
+
+namespace simile::cli {
+
+struct CliError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Throws CliError with the Status message unless it is ok.
+void check(const Status& st);
+template <typename T>
+T take(Result<T> r) {
+  check(r.status());
+  return std::move(r).value();
+}
+
+// The texts a command works on: its arguments, or stdin (one text per line)
+// when the only argument is "-" or there are none and stdin is not a terminal.
+std::vector<std::string> read_texts(const std::vector<std::string>& args);
+
+// Shortest decimal that reads back as the same float (like Python's repr).
+std::string format_float(float x);
+// JSON array of floats, written straight into `out`.
+void append_json_array(std::string& out, const float* v, size_t n);
+
+void add_embed_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
+void add_similarity_command(CLI::App& app);
+void add_models_command(CLI::App& app);
+
+}  // namespace simile::cli

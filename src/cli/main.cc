@@ -1,0 +1,27 @@
+// The `simile` command: thin subcommands over the public library API.
+#include <iostream>
+
+#include "cli/cli.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"simile: embed, store and search text by meaning"};
+  app.set_version_flag("--version", "simile 0.1.0");
+  app.require_subcommand(1);
+  app.fallthrough();
+  simile::cli::add_embed_command(app);
+  simile::cli::add_tokenize_command(app);
+  simile::cli::add_similarity_command(app);
+  simile::cli::add_models_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const simile::cli::CliError& e) {
+    std::cerr << "simile: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "simile: internal error: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}

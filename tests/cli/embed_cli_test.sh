@@ -65,7 +65,11 @@ expect_fail "bad pooling" "pooling" "$SIMILE_BIN" embed --pooling median "x"
 expect_fail "one text for similarity" "at least two" "$SIMILE_BIN" similarity "only one"
 expect_fail "unknown prompt" "prompt" "$SIMILE_BIN" embed --prompt query "x"
 mkdir -p "$tmp/broken" && echo '{}' >"$tmp/broken/config.json"
-expect_fail "model dir without weights" "safetensors|tokenizer" "$SIMILE_BIN" embed --model "$tmp/broken" "x"
+expect_fail "config without a model type" "model_type" "$SIMILE_BIN" embed --model "$tmp/broken" "x"
+cp "$dir/config.json" "$dir/tokenizer.json" "$tmp/broken/"
+expect_fail "model dir without weights" "safetensors" "$SIMILE_BIN" embed --model "$tmp/broken" "x"
+head -c 1000 "$dir/model.safetensors" >"$tmp/broken/model.safetensors"
+expect_fail "truncated weights" "safetensors|truncated|corrupt" "$SIMILE_BIN" embed --model "$tmp/broken" "x"
 # Invalid UTF-8 is replaced, not fatal.
 printf 'ok \377\376 bytes\n' | "$SIMILE_BIN" embed --format jsonl - >/dev/null || fail "invalid UTF-8 on stdin"
 finish

@@ -24,9 +24,11 @@ T take(Result<T> r) {
   return std::move(r).value();
 }
 
-// The texts a command works on: its arguments, or stdin (one text per line)
-// when the only argument is "-" or there are none and stdin is not a terminal.
-std::vector<std::string> read_texts(const std::vector<std::string>& args);
+// The texts a command works on: its arguments, or stdin when the only
+// argument is "-" or there are none and stdin is not a terminal. Stdin holds one
+// text per line, or with `jsonl_input` one JSON string (or object with a
+// "text" field) per line, so texts may contain newlines.
+std::vector<std::string> read_texts(const std::vector<std::string>& args, bool jsonl_input = false);
 
 // Shortest decimal that reads back as the same float (like Python's repr).
 std::string format_float(float x);

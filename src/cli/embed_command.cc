@@ -19,6 +19,7 @@ struct EmbedArgs {
   std::string format = "json";
   std::string prompt;
   std::string output;
+  bool jsonl_input = false;
   std::vector<std::string> texts;
 };
 
@@ -36,7 +37,7 @@ void write_output(const std::string& data, const std::string& path) {
 void run_embed(const EmbedArgs& args) {
   if (args.format == "npy" && (args.output.empty() || args.output == "-") && isatty(STDOUT_FILENO))
     throw CliError("refusing to write binary .npy to a terminal; use -o FILE or redirect stdout");
-  std::vector<std::string> texts = read_texts(args.texts);
+  std::vector<std::string> texts = read_texts(args.texts, args.jsonl_input);
   auto embedder = take(Embedder::open(args.model.to_options()));
   std::string prefix = args.prompt.empty() ? "" : take(embedder->prompt_for(args.prompt));
   std::vector<float> vecs = take(embedder->embed(texts, prefix));
@@ -72,6 +73,7 @@ void add_embed_command(CLI::App& app) {
       ->check(CLI::IsMember({"json", "jsonl", "npy"}));
   cmd->add_option("--prompt", args->prompt, "prepend the model's named prompt (e.g. query, passage)");
   cmd->add_option("-o,--output", args->output, "write to this file instead of stdout");
+  cmd->add_flag("--jsonl", args->jsonl_input, "stdin holds one JSON string (or {\"text\": ...}) per line");
   cmd->add_option("texts", args->texts, "texts to embed; '-' or none reads stdin");
   cmd->callback([args] { run_embed(*args); });
 }

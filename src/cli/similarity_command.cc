@@ -17,6 +17,7 @@ struct SimilarityArgs {
   EmbedderFlags model;
   std::string metric = "cosine";
   bool json = false;
+  bool jsonl_input = false;
   std::vector<std::string> texts;
 };
 
@@ -30,7 +31,7 @@ std::string label(const std::string& text, size_t width) {
 
 void run_similarity(const SimilarityArgs& args) {
   Metric metric = take(parse_metric(args.metric));
-  std::vector<std::string> texts = read_texts(args.texts);
+  std::vector<std::string> texts = read_texts(args.texts, args.jsonl_input);
   if (texts.size() < 2) throw CliError("similarity needs at least two texts");
   auto embedder = take(Embedder::open(args.model.to_options()));
   std::vector<float> vecs = take(embedder->embed(texts));
@@ -67,6 +68,7 @@ void add_similarity_command(CLI::App& app) {
   cmd->add_option("--metric", args->metric, "cosine (default), dot, l2 (distance) or pearson")
       ->check(CLI::IsMember({"cosine", "dot", "l2", "pearson"}));
   cmd->add_flag("--json", args->json, "print {model, metric, texts, matrix} as JSON");
+  cmd->add_flag("--jsonl", args->jsonl_input, "stdin holds one JSON string (or {\"text\": ...}) per line");
   cmd->add_option("texts", args->texts, "two or more texts; '-' or none reads stdin, one per line");
   cmd->callback([args] { run_similarity(*args); });
 }

@@ -18,6 +18,7 @@ struct TokenizeArgs {
   std::optional<size_t> max_tokens;
   bool json = false;
   bool no_special = false;
+  bool jsonl_input = false;
   std::vector<std::string> texts;
 };
 
@@ -35,7 +36,7 @@ void run_tokenize(const TokenizeArgs& args) {
   tok->set_padding(std::nullopt);
 
   std::string out;
-  for (const std::string& text : read_texts(args.texts)) {
+  for (const std::string& text : read_texts(args.texts, args.jsonl_input)) {
     Encoding enc = take(tok->encode(text, !args.no_special));
     if (args.json) {
       nlohmann::json j = {{"ids", enc.ids}, {"tokens", enc.tokens}, {"count", enc.size()}};
@@ -64,6 +65,7 @@ void add_tokenize_command(CLI::App& app) {
   cmd->add_option("--max-tokens", args->max_tokens, "truncate to N tokens including special tokens (0 = never)");
   cmd->add_flag("--json", args->json, "one JSON object per text: {\"ids\", \"tokens\", \"count\"}");
   cmd->add_flag("--no-special", args->no_special, "do not add [CLS]/[SEP] or other special tokens");
+  cmd->add_flag("--jsonl", args->jsonl_input, "stdin holds one JSON string (or {\"text\": ...}) per line");
   cmd->add_option("texts", args->texts, "texts; '-' or none reads stdin, one per line");
   cmd->callback([args] { run_tokenize(*args); });
 }

@@ -19,12 +19,21 @@ echo "== embedding the sample corpus ($(wc -l < "$corpus") texts) into sample_co
 "$simile" embed --format npy -o "$here/build/sample_corpus.npy" - < "$corpus"
 ls -l "$here/build/sample_corpus.npy"
 echo
-echo "== the closest pairs in the sample corpus"
-"$simile" similarity --json - < "$corpus" | python3 -c '
+echo "== searching the sample corpus by meaning (top 3 per query)"
+"$simile" embed --format jsonl - < "$corpus" > "$here/build/sample_corpus.jsonl"
+queries="How can I log in again after losing my password?
+a sleepy cat
+baking instructions
+where did I put my keys"
+echo "$queries" | "$simile" embed --format jsonl - > "$here/build/sample_queries.jsonl"
+python3 - "$corpus" "$here/build/sample_corpus.jsonl" "$here/build/sample_queries.jsonl" "$queries" <<'PY'
 import json, sys
-j = json.load(sys.stdin)
-t, m = j["texts"], j["matrix"]
-pairs = sorted(((m[i][k], i, k) for i in range(len(t)) for k in range(i + 1, len(t))), reverse=True)
-for s, i, k in pairs[:5]:
-    print("%.3f  %s\n       %s" % (s, t[i], t[k]))
-'
+texts = open(sys.argv[1], encoding="utf-8").read().splitlines()
+docs = [json.loads(l) for l in open(sys.argv[2])]
+qs = [json.loads(l) for l in open(sys.argv[3])]
+for q, qv in zip(sys.argv[4].splitlines(), qs):
+    scores = sorted(((sum(a * b for a, b in zip(qv, d)), i) for i, d in enumerate(docs)), reverse=True)
+    print("query: " + q)
+    for s, i in scores[:3]:
+        print("  %.3f  %s" % (s, texts[i]))
+PY

@@ -9,13 +9,31 @@
 
 namespace simile::testing {
 
-inline std::string env_or_fail(const char* name) {
+// The environment variable `name`, else the value CMake compiled in.
+inline std::string env_or_fail(const char* name, const char* compiled_default) {
   const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') {
-    ADD_FAILURE() << "environment variable " << name << " is not set (run the tests through ctest)";
-    return "";
-  }
-  return v;
+  if (v != nullptr && *v != '\0') return v;
+  if (compiled_default != nullptr && *compiled_default != '\0') return compiled_default;
+  ADD_FAILURE() << "environment variable " << name << " is not set (run the tests through ctest)";
+  return "";
+}
+
+#ifndef SIMILE_DEFAULT_SOURCE_DIR
+#define SIMILE_DEFAULT_SOURCE_DIR ""
+#define SIMILE_DEFAULT_SHARED_DIR ""
+#define SIMILE_DEFAULT_NODE_DIR ""
+#define SIMILE_DEFAULT_HOME ""
+#define SIMILE_DEFAULT_BIN ""
+#endif
+
+inline std::string env_or_fail(const char* name) {
+  std::string n = name;
+  if (n == "SIMILE_SOURCE_DIR") return env_or_fail(name, SIMILE_DEFAULT_SOURCE_DIR);
+  if (n == "SIMILE_SHARED_DIR") return env_or_fail(name, SIMILE_DEFAULT_SHARED_DIR);
+  if (n == "SIMILE_NODE_DIR") return env_or_fail(name, SIMILE_DEFAULT_NODE_DIR);
+  if (n == "SIMILE_HOME") return env_or_fail(name, SIMILE_DEFAULT_HOME);
+  if (n == "SIMILE_BIN") return env_or_fail(name, SIMILE_DEFAULT_BIN);
+  return env_or_fail(name, nullptr);
 }
 
 inline std::string source_dir() { return env_or_fail("SIMILE_SOURCE_DIR"); }

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "simile/status.h"
@@ -40,14 +41,32 @@ enum class InvalidUtf8 {
   kReject,   // encode() fails with a message naming the byte offset
 };
 
+// Which end of a sequence truncation cuts / padding fills.
+enum class Side { kRight, kLeft };
+
 struct TruncationOptions {
-  size_t max_length = 512;  // total tokens including special tokens
+  // Total tokens including special tokens. Below the number of special
+  // tokens, none of the text's tokens are kept.
+  size_t max_length = 512;
+  Side direction = Side::kRight;
+  // For encode_pair: kLongestFirst shortens the longer sequence first; the
+  // others shorten only that sequence (and fail if it is too short).
+  enum class Strategy { kLongestFirst, kOnlyFirst, kOnlySecond };
+  Strategy strategy = Strategy::kLongestFirst;
 };
 
 struct PaddingOptions {
   std::optional<size_t> fixed_length;  // pad every encoding to this length
   // When unset, encode_batch pads to the longest encoding in the batch and
-  // encode() does not pad.
+  // encode() pads only up to pad_to_multiple_of.
+  Side direction = Side::kRight;
+  size_t pad_to_multiple_of = 0;  // round the padded length up to a multiple (0 = off)
+  // Unset: the values of the file's own "padding", else the model's pad token
+  // ("[PAD]", "<pad>"; id 0 if it has none) with type id 0. set_padding()
+  // stores the resolved values, so padding() reports what is used.
+  std::optional<int32_t> pad_id;
+  std::optional<int32_t> pad_type_id;
+  std::optional<std::string> pad_token;
 };
 
 class Tokenizer {
@@ -62,6 +81,10 @@ class Tokenizer {
   Tokenizer& operator=(const Tokenizer&) = delete;
 
   Result<Encoding> encode(std::string_view text, bool add_special_tokens = true) const;
+  // A pair of texts (query + passage for cross-encoders): the post-processor's
+  // pair template, e.g. [CLS] A [SEP] B [SEP] with B's type ids 1. Offsets of
+  // the second text's tokens are into the second text.
+  Result<Encoding> encode_pair(std::string_view first, std::string_view second, bool add_special_tokens = true) const;
   Result<std::vector<Encoding>> encode_batch(const std::vector<std::string>& texts,
                                              bool add_special_tokens = true) const;
 
@@ -75,7 +98,7 @@ class Tokenizer {
   size_t vocab_size() const;  // including added tokens
   std::optional<int32_t> token_to_id(std::string_view token) const;
   std::optional<std::string> id_to_token(int32_t id) const;
-  int32_t pad_id() const;
+  int32_t pad_id() const;          // the id padding uses (see PaddingOptions::pad_id)
   std::string model_type() const;  // "WordPiece", ...
 
   struct Impl;

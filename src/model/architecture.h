@@ -1,0 +1,96 @@
+// Model architectures as data: each supported family is one table entry naming
+// the config.json model types it covers, its tensor names and their shapes in
+// terms of the config, and the forward pass that runs them. Adding a family is
+// a new entry (plus its forward pass), not new public API.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+#include "model/float_buffer.h"
+#include "model/safetensors.h"
+#include "simile/status.h"
+
+namespace simile {
+
+// Texts packed back to back, without padding: sequence s is tokens
+// [offsets[s], offsets[s + 1]). Positions restart at 0 in every sequence.
+struct TokenBatch {
+  std::vector<int32_t> ids;
+  std::vector<int32_t> type_ids;
+  std::vector<size_t> offsets = {0};
+
+  size_t sequences() const { return offsets.size() - 1; }
+  size_t tokens() const { return ids.size(); }
+  size_t length(size_t s) const { return offsets[s + 1] - offsets[s]; }
+  void clear() {
+    ids.clear();
+    type_ids.clear();
+    offsets.assign(1, 0);
+  }
+};
+
+// A loaded encoder. forward() is const and may run concurrently only with
+// distinct workspaces (and see ComputeThreads about thread counts).
+class Encoder {
+ public:
+  virtual ~Encoder() = default;
+  virtual const EncoderConfig& config() const = 0;
+  // Last hidden states of every token: batch.tokens() x hidden_size floats
+  // into `out`. `workspace` is scratch memory, grown as needed and reusable
+  // across calls. `threads` bounds our own parallel loops (the caller's
+  // ComputeThreads bounds the BLAS). Errors: invalid_argument for token ids,
+  // type ids or lengths the model cannot embed.
+  virtual Status forward(const TokenBatch& batch, float* out, FloatBuffer& workspace, int threads) const = 0;
+};
+
+// A dimension of a tensor shape, as a config.json field.
+enum class Dim : uint8_t { kHidden, kIntermediate, kVocab, kPositions, kTokenTypes };
+
+struct TensorSpec {
+  const char* name;  // after the weight prefix; "{}" stands for the layer index
+  std::vector<Dim> shape;
+};
+
+// Weights read from the files, as fp32 in one buffer. The tensors lie back to
+// back in table order (the embedding tensors, then layer 0's, layer 1's, ...),
+// so a forward pass can treat adjacent table entries as one matrix.
+struct EncoderWeights {
+  FloatBuffer arena;
+  std::vector<const float*> embeddings;         // by embedding_tensors index
+  std::vector<std::vector<const float*>> layers;  // [layer][layer_tensors index]
+};
+
+struct Architecture {
+  const char* family;                      // "bert"
+  std::vector<const char*> model_types;    // config.json "model_type" values
+  std::vector<const char*> class_names;    // config.json "architectures" values, when model_type is absent
+  std::vector<const char*> weight_prefixes;  // tried in order ("" and "bert.")
+  std::vector<const char*> hidden_acts;    // supported config.json "hidden_act" values
+  std::vector<TensorSpec> embedding_tensors;
+  std::vector<TensorSpec> layer_tensors;
+  // Builds the encoder from checked weights.
+  std::unique_ptr<Encoder> (*make)(const EncoderConfig& config, EncoderWeights weights);
+};
+
+const std::vector<Architecture>& architectures();
+
+// The entry for a config, or unsupported with a message listing what is.
+Result<const Architecture*> find_architecture(const EncoderConfig& config);
+
+// Finds every tensor of the architecture (trying each weight prefix), checks
+// its shape against the config and converts it to fp32.
+Result<EncoderWeights> load_encoder_weights(const Architecture& arch, const EncoderConfig& config,
+                                            const WeightFiles& files);
+
+// The dtype of the weights on disk (that of the word embeddings), for ModelInfo.
+std::string weight_dtype(const Architecture& arch, const WeightFiles& files);
+
+// Loads the encoder of a described model from its weight files.
+Result<std::unique_ptr<Encoder>> load_encoder(const ModelDescription& model, const WeightFiles& files);
+
+}  // namespace simile

@@ -1,0 +1,198 @@
+#include "model/bert.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "model/kernels/attention.h"
+#include "model/kernels/elementwise.h"
+#include "model/kernels/gemm.h"
+#include "util/check.h"
+
+namespace simile {
+
+namespace {
+
+// Indices into EncoderWeights, in the order of the table below.
+enum EmbeddingTensor { kWordEmb, kPositionEmb, kTypeEmb, kEmbNormW, kEmbNormB };
+// Query, key and value come in that order, weights then biases, so that in
+// the weight arena they form one [3H, H] matrix and one [3H] bias: a single
+// GEMM computes all three projections.
+enum LayerTensor {
+  kQueryW, kKeyW, kValueW, kQueryB, kKeyB, kValueB, kAttnOutW, kAttnOutB, kAttnNormW, kAttnNormB,
+  kFfnInW, kFfnInB, kFfnOutW, kFfnOutB, kFfnNormW, kFfnNormB,
+};
+
+using D = Dim;
+
+std::unique_ptr<Encoder> make_bert(const EncoderConfig& config, EncoderWeights weights);
+
+Architecture make_table_entry() {
+  return {
+    "bert",
+    {"bert"},
+    {"BertModel", "BertForMaskedLM", "BertForPreTraining", "BertForSequenceClassification"},
+    {"", "bert."},
+    {"gelu"},
+    {
+        {"embeddings.word_embeddings.weight", {D::kVocab, D::kHidden}},
+        {"embeddings.position_embeddings.weight", {D::kPositions, D::kHidden}},
+        {"embeddings.token_type_embeddings.weight", {D::kTokenTypes, D::kHidden}},
+        {"embeddings.LayerNorm.weight", {D::kHidden}},
+        {"embeddings.LayerNorm.bias", {D::kHidden}},
+    },
+    {
+        {"encoder.layer.{}.attention.self.query.weight", {D::kHidden, D::kHidden}},
+        {"encoder.layer.{}.attention.self.key.weight", {D::kHidden, D::kHidden}},
+        {"encoder.layer.{}.attention.self.value.weight", {D::kHidden, D::kHidden}},
+        {"encoder.layer.{}.attention.self.query.bias", {D::kHidden}},
+        {"encoder.layer.{}.attention.self.key.bias", {D::kHidden}},
+        {"encoder.layer.{}.attention.self.value.bias", {D::kHidden}},
+        {"encoder.layer.{}.attention.output.dense.weight", {D::kHidden, D::kHidden}},
+        {"encoder.layer.{}.attention.output.dense.bias", {D::kHidden}},
+        {"encoder.layer.{}.attention.output.LayerNorm.weight", {D::kHidden}},
+        {"encoder.layer.{}.attention.output.LayerNorm.bias", {D::kHidden}},
+        {"encoder.layer.{}.intermediate.dense.weight", {D::kIntermediate, D::kHidden}},
+        {"encoder.layer.{}.intermediate.dense.bias", {D::kIntermediate}},
+        {"encoder.layer.{}.output.dense.weight", {D::kHidden, D::kIntermediate}},
+        {"encoder.layer.{}.output.dense.bias", {D::kHidden}},
+        {"encoder.layer.{}.output.LayerNorm.weight", {D::kHidden}},
+        {"encoder.layer.{}.output.LayerNorm.bias", {D::kHidden}},
+    },
+    make_bert,
+  };
+}
+
+class BertEncoder final : public Encoder {
+ public:
+  BertEncoder(const EncoderConfig& config, EncoderWeights weights) : config_(config), w_(std::move(weights)) {
+    const size_t hh = config.hidden_size * config.hidden_size, h = config.hidden_size;
+    for (const auto& l : w_.layers) {
+      SIMILE_CHECK(l[kKeyW] == l[kQueryW] + hh && l[kValueW] == l[kKeyW] + hh);
+      SIMILE_CHECK(l[kKeyB] == l[kQueryB] + h && l[kValueB] == l[kKeyB] + h);
+    }
+  }
+
+  const EncoderConfig& config() const override { return config_; }
+
+  Status forward(const TokenBatch& batch, float* out, FloatBuffer& workspace, int threads) const override;
+
+ private:
+  EncoderConfig config_;
+  EncoderWeights w_;
+};
+
+Status BertEncoder::forward(const TokenBatch& batch, float* out, FloatBuffer& workspace, int threads) const {
+  const size_t T = batch.tokens();
+  const size_t S = batch.sequences();
+  const size_t H = config_.hidden_size;
+  const size_t I = config_.intermediate_size;
+  const size_t heads = config_.num_attention_heads;
+  const size_t hd = config_.head_dim();
+  SIMILE_CHECK(batch.type_ids.size() == T && batch.offsets.back() == T);
+  if (T == 0) return Status::ok();
+  threads = std::max(threads, 1);
+
+  size_t max_len = 0;
+  for (size_t s = 0; s < S; ++s) max_len = std::max(max_len, batch.length(s));
+  if (max_len > config_.max_position_embeddings)
+    return Status::invalid_argument("a text of " + std::to_string(max_len) + " tokens exceeds the model's " +
+                                    std::to_string(config_.max_position_embeddings) + " positions");
+  for (size_t t = 0; t < T; ++t) {
+    if (batch.ids[t] < 0 || static_cast<size_t>(batch.ids[t]) >= config_.vocab_size)
+      return Status::invalid_argument("token id " + std::to_string(batch.ids[t]) + " is outside the model's vocabulary of " +
+                                      std::to_string(config_.vocab_size));
+    if (batch.type_ids[t] < 0 || static_cast<size_t>(batch.type_ids[t]) >= config_.type_vocab_size)
+      return Status::invalid_argument("token type id " + std::to_string(batch.type_ids[t]) + " is outside the model's " +
+                                      std::to_string(config_.type_vocab_size) + " token types");
+  }
+
+  // Workspace: qkv [T, 3H] | ctx [T, H] | tmp [T, H] | ffn [T, I] | attention scratch per thread.
+  const size_t attn_scratch = kernels::attention_scratch_floats(max_len, hd);
+  const size_t need = T * 3 * H + 2 * T * H + T * I + static_cast<size_t>(threads) * attn_scratch;
+  workspace.reserve(need);
+  float* qkv = workspace.data();
+  float* ctx = qkv + T * 3 * H;
+  float* tmp = ctx + T * H;
+  float* ffn = tmp + T * H;
+  float* scratch = ffn + T * I;
+
+  // The running hidden state alternates between `out` and `tmp`: each
+  // residual block writes LayerNorm(sublayer + residual) into the other.
+  float* x = out;
+  float* y = tmp;
+  const long rows = static_cast<long>(T);
+  const float eps = config_.layer_norm_eps;
+
+  // Embeddings: (word + position) + token type, then LayerNorm.
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+  for (long s = 0; s < static_cast<long>(S); ++s) {
+    for (size_t t = batch.offsets[s], pos = 0; t < batch.offsets[s + 1]; ++t, ++pos) {
+      const float* w = w_.embeddings[kWordEmb] + static_cast<size_t>(batch.ids[t]) * H;
+      const float* p = w_.embeddings[kPositionEmb] + pos * H;
+      const float* ty = w_.embeddings[kTypeEmb] + static_cast<size_t>(batch.type_ids[t]) * H;
+      float* row = x + t * H;
+      for (size_t c = 0; c < H; ++c) row[c] = (w[c] + p[c]) + ty[c];
+    }
+  }
+  kernels::bias_residual_layer_norm(x, nullptr, nullptr, w_.embeddings[kEmbNormW], w_.embeddings[kEmbNormB], T, H,
+                                    eps);
+
+  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
+  const long pairs = static_cast<long>(S * heads);
+  for (const auto& w : w_.layers) {
+    // Self-attention.
+    kernels::gemm_nt(T, 3 * H, H, x, H, w[kQueryW], H, qkv, 3 * H);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (long t = 0; t < rows; ++t) {
+      float* row = qkv + t * 3 * H;
+      for (size_t c = 0; c < 3 * H; ++c) row[c] += w[kQueryB][c];
+    }
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+      float* mine = scratch + static_cast<size_t>(omp_get_thread_num()) * attn_scratch;
+#pragma omp for schedule(dynamic, 1)
+      for (long p = 0; p < pairs; ++p) {
+        const size_t s = static_cast<size_t>(p) / heads, h = static_cast<size_t>(p) % heads;
+        const size_t first = batch.offsets[s];
+        const float* q = qkv + first * 3 * H + h * hd;
+        kernels::attention_head(q, q + H, q + 2 * H, 3 * H, ctx + first * H + h * hd, H, batch.length(s), hd, scale,
+                                mine);
+      }
+    }
+    kernels::gemm_nt(T, H, H, ctx, H, w[kAttnOutW], H, y, H);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (long t = 0; t < rows; ++t)
+      kernels::bias_residual_layer_norm(y + t * H, x + t * H, w[kAttnOutB], w[kAttnNormW],
+                                        w[kAttnNormB], 1, H, eps);
+    std::swap(x, y);
+
+    // Feed-forward.
+    kernels::gemm_nt(T, I, H, x, H, w[kFfnInW], H, ffn, I);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (long t = 0; t < rows; ++t) kernels::bias_gelu(ffn + t * I, 1, I, I, w[kFfnInB]);
+    kernels::gemm_nt(T, H, I, ffn, I, w[kFfnOutW], I, y, H);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (long t = 0; t < rows; ++t)
+      kernels::bias_residual_layer_norm(y + t * H, x + t * H, w[kFfnOutB], w[kFfnNormW],
+                                        w[kFfnNormB], 1, H, eps);
+    std::swap(x, y);
+  }
+  if (x != out) std::memcpy(out, x, T * H * sizeof(float));
+  return Status::ok();
+}
+
+std::unique_ptr<Encoder> make_bert(const EncoderConfig& config, EncoderWeights weights) {
+  return std::make_unique<BertEncoder>(config, std::move(weights));
+}
+
+}  // namespace
+
+const Architecture& bert_architecture() {
+  static const Architecture arch = make_table_entry();
+  return arch;
+}
+
+}  // namespace simile

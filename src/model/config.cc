@@ -1,0 +1,253 @@
+#include "model/config.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "model/architecture.h"
+#include "util/file_util.h"
+
+namespace simile {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+// Reads a JSON file that may be absent (nullopt), or fails on bad JSON.
+template <typename Json = json>
+Result<std::optional<Json>> read_optional_json(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::optional<Json>();
+  SIMILE_ASSIGN_OR_RETURN(std::string text, read_file(path.string()));
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::corrupt(path.string() + " is not valid JSON");
+  return std::optional<Json>(std::move(j));
+}
+
+// A positive integer field, or the default when absent.
+Status read_count(const json& j, const char* key, size_t* out, const std::string& file) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return Status::ok();
+  if (!it->is_number_unsigned() || it->get<uint64_t>() == 0)
+    return Status::corrupt(file + ": \"" + key + "\" must be a positive integer, not " + it->dump());
+  *out = static_cast<size_t>(it->get<uint64_t>());
+  return Status::ok();
+}
+
+template <typename Json>
+Status read_string(const Json& j, const char* key, std::string* out, const std::string& file) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return Status::ok();
+  if (!it->is_string()) return Status::corrupt(file + ": \"" + key + "\" must be a string, not " + it->dump());
+  *out = it->template get<std::string>();
+  return Status::ok();
+}
+
+Status read_bool(const json& j, const char* key, bool* out, const std::string& file) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return Status::ok();
+  if (!it->is_boolean()) return Status::corrupt(file + ": \"" + key + "\" must be true or false, not " + it->dump());
+  *out = it->get<bool>();
+  return Status::ok();
+}
+
+// 1_Pooling/config.json: either the newer "pooling_mode" string or one
+// pooling_mode_* flag set.
+Status parse_pooling_config(const json& j, const std::string& file, size_t hidden_size, PipelineConfig* out) {
+  if (!j.is_object()) return Status::corrupt(file + " is not a JSON object");
+  size_t dim = 0;
+  SIMILE_RETURN_IF_ERROR(read_count(j, "word_embedding_dimension", &dim, file));
+  if (dim != 0 && dim != hidden_size)
+    return Status::corrupt(file + ": word_embedding_dimension " + std::to_string(dim) +
+                           " does not match config.json hidden_size " + std::to_string(hidden_size));
+  SIMILE_RETURN_IF_ERROR(read_bool(j, "include_prompt", &out->include_prompt, file));
+
+  static const std::pair<const char*, std::optional<Pooling>> kFlags[] = {
+      {"pooling_mode_cls_token", Pooling::kCls},
+      {"pooling_mode_mean_tokens", Pooling::kMean},
+      {"pooling_mode_max_tokens", Pooling::kMax},
+      {"pooling_mode_mean_sqrt_len_tokens", Pooling::kMeanSqrtLen},
+      {"pooling_mode_lasttoken", Pooling::kLastToken},
+      {"pooling_mode_weightedmean_tokens", std::nullopt},
+  };
+  std::string mode_name;
+  SIMILE_RETURN_IF_ERROR(read_string(j, "pooling_mode", &mode_name, file));
+  if (!mode_name.empty()) {
+    static const std::pair<const char*, std::optional<Pooling>> kNames[] = {
+        {"cls", Pooling::kCls},           {"mean", Pooling::kMean},
+        {"max", Pooling::kMax},           {"mean_sqrt_len_tokens", Pooling::kMeanSqrtLen},
+        {"lasttoken", Pooling::kLastToken}, {"weightedmean", std::nullopt},
+    };
+    for (const auto& [name, mode] : kNames)
+      if (mode_name == name) {
+        if (!mode) return Status::unsupported(file + ": pooling mode '" + mode_name + "' is not supported");
+        out->pooling = *mode;
+        return Status::ok();
+      }
+    return Status::unsupported(file + ": unknown pooling mode '" + mode_name + "'");
+  }
+  std::vector<std::string> set;
+  for (const auto& [flag, mode] : kFlags) {
+    bool on = false;
+    SIMILE_RETURN_IF_ERROR(read_bool(j, flag, &on, file));
+    if (!on) continue;
+    if (!mode) return Status::unsupported(file + ": " + flag + " is not supported");
+    set.push_back(flag);
+    out->pooling = *mode;
+  }
+  if (set.empty()) return Status::corrupt(file + " enables no pooling mode");
+  if (set.size() > 1)
+    return Status::unsupported(file + " concatenates several pooling modes (" + set[0] + ", " + set[1] +
+                               "); simile supports exactly one");
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<EncoderConfig> parse_encoder_config(const std::string& json_text) {
+  const std::string file = "config.json";
+  json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Status::corrupt(file + " is not a JSON object");
+  EncoderConfig c;
+  SIMILE_RETURN_IF_ERROR(read_string(j, "model_type", &c.model_type, file));
+  auto arch = j.find("architectures");
+  if (arch != j.end() && arch->is_array() && !arch->empty() && (*arch)[0].is_string())
+    c.architecture = (*arch)[0].get<std::string>();
+  if (c.model_type.empty() && c.architecture.empty())
+    return Status::corrupt(file + " names neither a model_type nor architectures");
+  if (c.architecture.empty()) c.architecture = c.model_type;
+  SIMILE_RETURN_IF_ERROR(read_count(j, "hidden_size", &c.hidden_size, file));
+  SIMILE_RETURN_IF_ERROR(read_count(j, "num_hidden_layers", &c.num_hidden_layers, file));
+  SIMILE_RETURN_IF_ERROR(read_count(j, "num_attention_heads", &c.num_attention_heads, file));
+  SIMILE_RETURN_IF_ERROR(read_count(j, "intermediate_size", &c.intermediate_size, file));
+  SIMILE_RETURN_IF_ERROR(read_count(j, "vocab_size", &c.vocab_size, file));
+  SIMILE_RETURN_IF_ERROR(read_count(j, "max_position_embeddings", &c.max_position_embeddings, file));
+  SIMILE_RETURN_IF_ERROR(read_count(j, "type_vocab_size", &c.type_vocab_size, file));
+  SIMILE_RETURN_IF_ERROR(read_string(j, "hidden_act", &c.hidden_act, file));
+  SIMILE_RETURN_IF_ERROR(read_string(j, "position_embedding_type", &c.position_embedding_type, file));
+  auto eps = j.find("layer_norm_eps");
+  if (eps != j.end() && !eps->is_null()) {
+    if (!eps->is_number() || eps->get<double>() < 0)
+      return Status::corrupt(file + ": layer_norm_eps must be a non-negative number");
+    c.layer_norm_eps = static_cast<float>(eps->get<double>());
+  }
+  if (c.hidden_size % c.num_attention_heads != 0)
+    return Status::corrupt(file + ": hidden_size " + std::to_string(c.hidden_size) +
+                           " is not a multiple of num_attention_heads " + std::to_string(c.num_attention_heads));
+  return c;
+}
+
+Result<ModelDescription> describe_model(const std::string& dir_arg) {
+  std::error_code ec;
+  fs::path dir = fs::absolute(dir_arg, ec);
+  if (ec || !fs::is_directory(dir, ec)) return Status::not_found("model directory " + dir_arg + " does not exist");
+  ModelDescription m;
+  m.dir = dir.lexically_normal().string();
+  if (!m.dir.empty() && m.dir.size() > 1 && m.dir.back() == '/') m.dir.pop_back();
+
+  // modules.json: where the Transformer and Pooling modules live, and whether
+  // a Normalize module follows.
+  fs::path transformer_dir = dir;
+  fs::path pooling_dir;
+  bool has_modules = false;
+  {
+    const std::string file = (dir / "modules.json").string();
+    SIMILE_ASSIGN_OR_RETURN(auto modules, read_optional_json(dir / "modules.json"));
+    if (modules) {
+      has_modules = true;
+      if (!modules->is_array()) return Status::corrupt(file + " is not a JSON array");
+      for (const json& module : *modules) {
+        if (!module.is_object()) return Status::corrupt(file + " lists a module that is not an object");
+        std::string type, path;
+        SIMILE_RETURN_IF_ERROR(read_string(module, "type", &type, file));
+        SIMILE_RETURN_IF_ERROR(read_string(module, "path", &path, file));
+        if (path.find("..") != std::string::npos || (!path.empty() && path[0] == '/'))
+          return Status::corrupt(file + " names module path '" + path + "' outside the model directory");
+        std::string kind = type.substr(type.rfind('.') == std::string::npos ? 0 : type.rfind('.') + 1);
+        if (kind == "Transformer") transformer_dir = dir / path;
+        else if (kind == "Pooling") pooling_dir = dir / path;
+        else if (kind == "Normalize") m.pipeline.normalize = true;
+        else
+          return Status::unsupported(m.dir + ": sentence-transformers module " + type +
+                                     " is not supported (simile runs Transformer, Pooling, Normalize)");
+      }
+      if (pooling_dir.empty())
+        return Status::unsupported(file + " has no Pooling module, so the model gives no sentence embedding");
+    }
+  }
+  m.encoder_dir = transformer_dir.lexically_normal().string();
+  if (m.encoder_dir.size() > 1 && m.encoder_dir.back() == '/') m.encoder_dir.pop_back();
+
+  // config.json
+  const fs::path config_path = transformer_dir / "config.json";
+  if (!fs::exists(config_path, ec)) return Status::not_found("model directory " + m.dir + " has no config.json");
+  SIMILE_ASSIGN_OR_RETURN(std::string config_text, read_file(config_path.string()));
+  auto config = parse_encoder_config(config_text);
+  if (!config.is_ok()) return config.status().with_context(m.dir);
+  m.encoder = std::move(config).value();
+  auto arch = find_architecture(m.encoder);
+  if (!arch.is_ok()) return arch.status().with_context(m.dir);
+  m.architecture = arch.value();
+  if (!fs::exists(transformer_dir / "tokenizer.json", ec))
+    return Status::not_found("model directory " + m.encoder_dir + " has no tokenizer.json");
+
+  // Pooling.
+  if (has_modules) {
+    const fs::path file = pooling_dir / "config.json";
+    SIMILE_ASSIGN_OR_RETURN(auto pooling, read_optional_json(file));
+    if (!pooling)
+      return Status::corrupt("modules.json of " + m.dir + " has a Pooling module but " + file.string() +
+                             " is missing");
+    SIMILE_RETURN_IF_ERROR(parse_pooling_config(*pooling, file.string(), m.encoder.hidden_size, &m.pipeline));
+  }
+
+  // sentence_bert_config.json: max_seq_length, do_lower_case.
+  {
+    const fs::path file = transformer_dir / "sentence_bert_config.json";
+    SIMILE_ASSIGN_OR_RETURN(auto sbert, read_optional_json(file));
+    if (sbert) {
+      if (!sbert->is_object()) return Status::corrupt(file.string() + " is not a JSON object");
+      size_t max_len = 0;
+      SIMILE_RETURN_IF_ERROR(read_count(*sbert, "max_seq_length", &max_len, file.string()));
+      if (max_len > 0) m.pipeline.max_seq_length = max_len;
+      SIMILE_RETURN_IF_ERROR(read_bool(*sbert, "do_lower_case", &m.pipeline.do_lower_case, file.string()));
+    }
+  }
+
+  // tokenizer_config.json: model_max_length (often a 1e30 "unlimited" placeholder).
+  {
+    SIMILE_ASSIGN_OR_RETURN(auto tok, read_optional_json(transformer_dir / "tokenizer_config.json"));
+    if (tok && tok->is_object()) {
+      auto it = tok->find("model_max_length");
+      if (it != tok->end() && it->is_number() && it->get<double>() >= 1 && it->get<double>() < 1e9)
+        m.pipeline.tokenizer_max_length = static_cast<size_t>(it->get<double>());
+    }
+  }
+
+  // config_sentence_transformers.json: prompts.
+  {
+    // Ordered: prompts are listed as the file lists them.
+    const fs::path file = dir / "config_sentence_transformers.json";
+    SIMILE_ASSIGN_OR_RETURN(auto st, read_optional_json<nlohmann::ordered_json>(file));
+    if (st && st->is_object()) {
+      auto prompts = st->find("prompts");
+      if (prompts != st->end() && prompts->is_object())
+        for (auto it = prompts->begin(); it != prompts->end(); ++it) {
+          if (!it.value().is_string())
+            return Status::corrupt(file.string() + ": prompt '" + it.key() + "' is not a string");
+          m.pipeline.prompts.emplace_back(it.key(), it.value().get<std::string>());
+        }
+      SIMILE_RETURN_IF_ERROR(read_string(*st, "default_prompt_name", &m.pipeline.default_prompt_name, file.string()));
+    }
+  }
+
+  // Tokens per text, as sentence-transformers decides it; never more than the
+  // position table holds.
+  size_t max_tokens = m.encoder.max_position_embeddings;
+  if (m.pipeline.max_seq_length) max_tokens = *m.pipeline.max_seq_length;
+  else if (m.pipeline.tokenizer_max_length) max_tokens = std::min(max_tokens, *m.pipeline.tokenizer_max_length);
+  m.max_tokens = std::min(max_tokens, m.encoder.max_position_embeddings);
+  return m;
+}
+
+}  // namespace simile

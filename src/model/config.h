@@ -1,0 +1,77 @@
+// What a model directory says about itself: the transformer's config.json and
+// the sentence-transformers files around it.
+//
+//   config.json                         encoder hyperparameters (Hugging Face)
+//   modules.json                        the pipeline: Transformer, Pooling, Normalize
+//   1_Pooling/config.json               pooling mode (the Pooling module's path)
+//   sentence_bert_config.json           max_seq_length, do_lower_case
+//   config_sentence_transformers.json   prompts, default_prompt_name
+//   tokenizer_config.json               model_max_length (only when max_seq_length is absent)
+//
+// Missing sentence-transformers files mean what they mean to
+// sentence-transformers: mean pooling, no normalisation, and
+// max tokens = min(tokenizer model_max_length, max_position_embeddings).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "simile/embedder.h"
+#include "simile/status.h"
+
+namespace simile {
+
+struct Architecture;
+
+// config.json, with BertConfig's defaults for absent fields.
+struct EncoderConfig {
+  std::string model_type;    // "bert"
+  std::string architecture;  // architectures[0], else model_type
+  size_t hidden_size = 768;
+  size_t num_hidden_layers = 12;
+  size_t num_attention_heads = 12;
+  size_t intermediate_size = 3072;
+  size_t vocab_size = 30522;
+  size_t max_position_embeddings = 512;
+  size_t type_vocab_size = 2;
+  float layer_norm_eps = 1e-12f;
+  std::string hidden_act = "gelu";
+  std::string position_embedding_type = "absolute";
+
+  size_t head_dim() const { return hidden_size / num_attention_heads; }
+};
+
+// The sentence-transformers pipeline after the encoder.
+struct PipelineConfig {
+  Pooling pooling = Pooling::kMean;
+  bool include_prompt = true;  // false: prompt tokens are left out of pooling
+  bool normalize = false;
+  std::optional<size_t> max_seq_length;  // sentence_bert_config.json
+  std::optional<size_t> tokenizer_max_length;  // tokenizer_config.json model_max_length
+  bool do_lower_case = false;
+  std::vector<std::pair<std::string, std::string>> prompts;
+  std::string default_prompt_name;
+};
+
+struct ModelDescription {
+  std::string dir;          // the model directory (absolute)
+  std::string encoder_dir;  // where config.json, tokenizer.json and the weights are
+  EncoderConfig encoder;
+  PipelineConfig pipeline;
+  const Architecture* architecture = nullptr;
+  size_t max_tokens = 0;  // tokens per text, [CLS] and [SEP] included
+
+  std::string tokenizer_path() const { return encoder_dir + "/tokenizer.json"; }
+};
+
+// Parses config.json.
+Result<EncoderConfig> parse_encoder_config(const std::string& json_text);
+
+// Reads every configuration file of a model directory (no weights) and checks
+// that the architecture is one simile runs.
+Result<ModelDescription> describe_model(const std::string& dir);
+
+}  // namespace simile

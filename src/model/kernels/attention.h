@@ -1,0 +1,25 @@
+// Scaled dot-product attention for one head of one sequence.
+//
+// The encoder runs sequences packed back to back, without padding: each call
+// sees exactly the n real tokens of its sequence. That is the same arithmetic
+// as a padded batch with an additive key mask (masked scores become -inf and
+// their softmax weight exactly 0), minus the work on padding.
+#pragma once
+
+#include <cstddef>
+
+#include "model/kernels/cpu.h"
+
+namespace simile::kernels {
+
+// Floats of scratch space attention_head() needs for n tokens of head_dim.
+size_t attention_scratch_floats(size_t n, size_t head_dim);
+
+// out[i] = sum_j softmax_j(scale * q[i] . k[j]) * v[j] for i, j < n.
+// q, k, v: n rows of head_dim floats, `ld` floats apart (they are column
+// slices of the fused QKV projection); out: n rows, `ld_out` apart. `scratch`
+// holds attention_scratch_floats(n, head_dim) floats, private to the caller.
+void attention_head(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,
+                    size_t head_dim, float scale, float* scratch, Isa isa = best_isa());
+
+}  // namespace simile::kernels

@@ -1,0 +1,65 @@
+#include "model/kernels/convert.h"
+
+#include <immintrin.h>
+
+#include <cstring>
+
+namespace simile::kernels {
+
+namespace {
+
+float from_bits(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+__attribute__((target("avx,f16c"))) void f16_to_f32_f16c(const uint16_t* src, float* dst, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+  for (; i < n; ++i) dst[i] = f16_to_f32(src[i]);
+}
+
+__attribute__((target("avx2"))) void bf16_to_f32_avx2(const uint16_t* src, float* dst, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm256_slli_epi32(wide, 16));
+  }
+  for (; i < n; ++i) dst[i] = bf16_to_f32(src[i]);
+}
+
+}  // namespace
+
+float f16_to_f32(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t exponent = (h >> 10) & 0x1fu;
+  const uint32_t mantissa = h & 0x3ffu;
+  if (exponent == 0) {
+    // Zero or subnormal: mantissa * 2^-24, exact in float32.
+    float magnitude = static_cast<float>(mantissa) * 0x1p-24f;
+    uint32_t bits;
+    std::memcpy(&bits, &magnitude, sizeof bits);
+    return from_bits(sign | bits);
+  }
+  if (exponent == 0x1f) {
+    // Infinity, or NaN with its payload kept and the quiet bit set.
+    return from_bits(sign | 0x7f800000u | (mantissa << 13) | (mantissa != 0 ? 0x00400000u : 0u));
+  }
+  return from_bits(sign | ((exponent + (127 - 15)) << 23) | (mantissa << 13));
+}
+
+float bf16_to_f32(uint16_t h) { return from_bits(static_cast<uint32_t>(h) << 16); }
+
+void f16_to_f32(const uint16_t* src, float* dst, size_t n, Isa isa) {
+  if (isa == Isa::kAvx2 && cpu_has_f16c()) return f16_to_f32_f16c(src, dst, n);
+  for (size_t i = 0; i < n; ++i) dst[i] = f16_to_f32(src[i]);
+}
+
+void bf16_to_f32(const uint16_t* src, float* dst, size_t n, Isa isa) {
+  if (isa == Isa::kAvx2 && cpu_has_avx2_fma()) return bf16_to_f32_avx2(src, dst, n);
+  for (size_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(src[i]);
+}
+
+}  // namespace simile::kernels

@@ -1,0 +1,37 @@
+#include "model/kernels/cpu.h"
+
+#include <cpuid.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace simile::kernels {
+
+bool cpu_has_avx2_fma() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+
+bool cpu_has_f16c() {
+  // GCC's __builtin_cpu_supports has no "f16c" name before GCC 14: read CPUID
+  // leaf 1, ECX bit 29 (F16C) and bit 27 (OSXSAVE, the OS saves AVX state).
+  static const bool has = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+    return (ecx & (1u << 29)) != 0 && (ecx & (1u << 27)) != 0 && __builtin_cpu_supports("avx");
+  }();
+  return has;
+}
+
+Isa best_isa() {
+  static const Isa isa = [] {
+    const char* forced = std::getenv("SIMILE_ISA");
+    if (forced != nullptr && std::strcmp(forced, "scalar") == 0) return Isa::kScalar;
+    return cpu_has_avx2_fma() && cpu_has_f16c() ? Isa::kAvx2 : Isa::kScalar;
+  }();
+  return isa;
+}
+
+const char* isa_name(Isa isa) { return isa == Isa::kAvx2 ? "avx2" : "scalar"; }
+
+}  // namespace simile::kernels

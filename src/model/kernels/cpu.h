@@ -1,0 +1,23 @@
+// Which SIMD kernels this CPU can run.
+//
+// Kernels come in pairs: a portable scalar reference and an AVX2+FMA (and F16C)
+// version compiled with per-function target attributes, so the binary runs on
+// any x86-64 and picks the fast path at run time. Tests call both and compare.
+#pragma once
+
+namespace simile::kernels {
+
+enum class Isa {
+  kScalar,  // portable C++: the reference every fast kernel is tested against
+  kAvx2,    // AVX2 + FMA (+ F16C for half-precision conversion)
+};
+
+// The best Isa this CPU supports (detected once). SIMILE_ISA=scalar in the
+// environment forces the reference kernels, for debugging and comparisons.
+Isa best_isa();
+bool cpu_has_avx2_fma();
+bool cpu_has_f16c();
+
+const char* isa_name(Isa isa);
+
+}  // namespace simile::kernels

@@ -1,0 +1,205 @@
+#include "model/kernels/elementwise.h"
+
+#include <immintrin.h>
+
+#include <cmath>
+
+namespace simile::kernels {
+
+namespace {
+
+constexpr float kInvSqrt2 = 0.70710678118654752440f;
+
+// ---- AVX2 exp ---------------------------------------------------------------
+// exp(x) = 2^n * exp(r), n = round(x / ln 2), |r| <= ln(2) / 2, with ln 2 split
+// in two (Cody-Waite) so r is exact, and exp(r) by its Taylor polynomial of
+// degree 7 (truncation error < 6e-9 relative).
+#define SIMILE_AVX2 __attribute__((target("avx2,fma"), always_inline)) inline
+
+SIMILE_AVX2 __m256 exp256(__m256 x) {
+  const __m256 lo = _mm256_set1_ps(-87.33654475f);
+  const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+  x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(88.0f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 5040);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  const __m256i pow2n = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_andnot_ps(underflow, _mm256_mul_ps(p, _mm256_castsi256_ps(pow2n)));
+}
+
+// ---- AVX2 GELU --------------------------------------------------------------
+// Phi(x) = 0.5 * (1 + erf(x / sqrt 2)) from z = |x| / sqrt 2 in two ranges,
+// both evaluated and blended:
+//   z < 1:  erf(z) = z * P(z^2)                        (minimax fit, degree 5)
+//   z >= 1: erfc(z) = exp(-z^2) * Q(t), t = 1/(1+z/2)  (minimax fit, degree 7)
+// The erfc form gives Phi for negative x without cancellation. Coefficients
+// were fitted in double against mpmath and checked in float32 arithmetic:
+// |erf error| < 1.1e-7 for z < 1, |erfc error| < 4.1e-8 for z >= 1.
+SIMILE_AVX2 __m256 gelu256(__m256 x) {
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+  const __m256 z = _mm256_mul_ps(_mm256_andnot_ps(sign_bit, x), _mm256_set1_ps(kInvSqrt2));
+
+  const __m256 u = _mm256_mul_ps(z, z);
+  __m256 p = _mm256_set1_ps(-0.0005631425883620977f);
+  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(0.004917552229017019f));
+  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(-0.02671131305396557f));
+  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(0.11280180513858795f));
+  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(-0.37612324953079224f));
+  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(1.1283791065216064f));
+  const __m256 half_erf = _mm256_mul_ps(_mm256_mul_ps(z, p), _mm256_set1_ps(0.5f));
+  // 0.5 + copysign(half_erf, x)
+  const __m256 phi_small = _mm256_add_ps(_mm256_set1_ps(0.5f), _mm256_or_ps(half_erf, _mm256_and_ps(sign_bit, x)));
+
+  const __m256 zc = _mm256_min_ps(z, _mm256_set1_ps(9.5f));
+  const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(zc, _mm256_set1_ps(0.5f), _mm256_set1_ps(1.0f)));
+  __m256 q = _mm256_set1_ps(0.07655049115419388f);
+  q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(-0.3352355360984802f));
+  q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(0.38092997670173645f));
+  q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(0.03019973635673523f));
+  q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(0.28975021839141846f));
+  q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(0.27458614110946655f));
+  q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(0.28281620144844055f));
+  q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(-2.9259528673719615e-05f));
+  const __m256 neg_zz = _mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(zc, zc));
+  const __m256 half_erfc = _mm256_mul_ps(_mm256_mul_ps(exp256(neg_zz), q), _mm256_set1_ps(0.5f));
+  // x >= 0: 1 - erfc/2; x < 0: erfc/2 (blendv picks by the sign bit of x).
+  const __m256 phi_large = _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(1.0f), half_erfc), half_erfc, x);
+
+  const __m256 phi = _mm256_blendv_ps(phi_small, phi_large, _mm256_cmp_ps(z, _mm256_set1_ps(1.0f), _CMP_GE_OQ));
+  return _mm256_mul_ps(x, phi);
+}
+
+__attribute__((target("avx2,fma"))) void exp_avx2(float* x, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, exp256(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    float tail[8] = {};
+    for (size_t j = i; j < n; ++j) tail[j - i] = x[j];
+    _mm256_storeu_ps(tail, exp256(_mm256_loadu_ps(tail)));
+    for (size_t j = i; j < n; ++j) x[j] = tail[j - i];
+  }
+}
+
+__attribute__((target("avx2,fma"))) void bias_gelu_avx2(float* x, size_t rows, size_t cols, size_t ld,
+                                                        const float* bias) {
+  for (size_t r = 0; r < rows; ++r) {
+    float* row = x + r * ld;
+    size_t c = 0;
+    for (; c + 8 <= cols; c += 8) {
+      __m256 v = _mm256_loadu_ps(row + c);
+      if (bias != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + c));
+      _mm256_storeu_ps(row + c, gelu256(v));
+    }
+    if (c < cols) {
+      float tail[8] = {};
+      for (size_t j = c; j < cols; ++j) tail[j - c] = row[j] + (bias != nullptr ? bias[j] : 0.0f);
+      _mm256_storeu_ps(tail, gelu256(_mm256_loadu_ps(tail)));
+      for (size_t j = c; j < cols; ++j) row[j] = tail[j - c];
+    }
+  }
+}
+
+SIMILE_AVX2 float hsum256(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma"))) void layer_norm_avx2(float* x, const float* residual, const float* bias,
+                                                         const float* gamma, const float* beta, size_t rows,
+                                                         size_t cols, float eps) {
+  const size_t vec_end = cols - cols % 8;
+  for (size_t r = 0; r < rows; ++r) {
+    float* row = x + r * cols;
+    const float* res = residual != nullptr ? residual + r * cols : nullptr;
+    // Pass 1: x += bias + residual (in the reference's order: (x + b) + res), and the sum.
+    __m256 acc = _mm256_setzero_ps();
+    float tail_sum = 0;
+    for (size_t c = 0; c < vec_end; c += 8) {
+      __m256 v = _mm256_loadu_ps(row + c);
+      if (bias != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + c));
+      if (res != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(res + c));
+      _mm256_storeu_ps(row + c, v);
+      acc = _mm256_add_ps(acc, v);
+    }
+    for (size_t c = vec_end; c < cols; ++c) {
+      float v = row[c];
+      if (bias != nullptr) v += bias[c];
+      if (res != nullptr) v += res[c];
+      row[c] = v;
+      tail_sum += v;
+    }
+    const float mean = (hsum256(acc) + tail_sum) / static_cast<float>(cols);
+    // Pass 2: variance about the mean (two-pass: no cancellation).
+    const __m256 vmean = _mm256_set1_ps(mean);
+    __m256 acc2 = _mm256_setzero_ps();
+    float tail_sq = 0;
+    for (size_t c = 0; c < vec_end; c += 8) {
+      __m256 d = _mm256_sub_ps(_mm256_loadu_ps(row + c), vmean);
+      acc2 = _mm256_fmadd_ps(d, d, acc2);
+    }
+    for (size_t c = vec_end; c < cols; ++c) tail_sq += (row[c] - mean) * (row[c] - mean);
+    const float var = (hsum256(acc2) + tail_sq) / static_cast<float>(cols);
+    const float rstd = 1.0f / std::sqrt(var + eps);
+    // Pass 3: normalise, scale, shift.
+    const __m256 vrstd = _mm256_set1_ps(rstd);
+    for (size_t c = 0; c < vec_end; c += 8) {
+      __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(row + c), vmean), vrstd);
+      _mm256_storeu_ps(row + c, _mm256_fmadd_ps(d, _mm256_loadu_ps(gamma + c), _mm256_loadu_ps(beta + c)));
+    }
+    for (size_t c = vec_end; c < cols; ++c) row[c] = (row[c] - mean) * rstd * gamma[c] + beta[c];
+  }
+}
+
+}  // namespace
+
+float gelu_erf(float x) { return 0.5f * x * (1.0f + std::erf(x * kInvSqrt2)); }
+
+void exp_inplace(float* x, size_t n, Isa isa) {
+  if (isa == Isa::kAvx2 && cpu_has_avx2_fma()) return exp_avx2(x, n);
+  for (size_t i = 0; i < n; ++i) x[i] = std::exp(x[i]);
+}
+
+void bias_gelu(float* x, size_t rows, size_t cols, size_t ld, const float* bias, Isa isa) {
+  if (isa == Isa::kAvx2 && cpu_has_avx2_fma()) return bias_gelu_avx2(x, rows, cols, ld, bias);
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t c = 0; c < cols; ++c) {
+      float& v = x[r * ld + c];
+      v = gelu_erf(bias != nullptr ? v + bias[c] : v);
+    }
+}
+
+void bias_residual_layer_norm(float* x, const float* residual, const float* bias, const float* gamma,
+                              const float* beta, size_t rows, size_t cols, float eps, Isa isa) {
+  if (isa == Isa::kAvx2 && cpu_has_avx2_fma())
+    return layer_norm_avx2(x, residual, bias, gamma, beta, rows, cols, eps);
+  for (size_t r = 0; r < rows; ++r) {
+    float* row = x + r * cols;
+    double sum = 0;
+    for (size_t c = 0; c < cols; ++c) {
+      float v = row[c];
+      if (bias != nullptr) v += bias[c];
+      if (residual != nullptr) v += residual[r * cols + c];
+      row[c] = v;
+      sum += v;
+    }
+    const double mean = sum / static_cast<double>(cols);
+    double sq = 0;
+    for (size_t c = 0; c < cols; ++c) sq += (row[c] - mean) * (row[c] - mean);
+    const double rstd = 1.0 / std::sqrt(sq / static_cast<double>(cols) + eps);
+    for (size_t c = 0; c < cols; ++c)
+      row[c] = static_cast<float>((row[c] - mean) * rstd) * gamma[c] + beta[c];
+  }
+}
+
+}  // namespace simile::kernels

@@ -1,0 +1,32 @@
+// Element-wise and row-wise kernels of the encoder: exp, GELU, LayerNorm.
+//
+// Each has a scalar reference (Isa::kScalar) and an AVX2+FMA version; tests
+// compare them on random inputs. The AVX2 exp and erf are polynomial
+// approximations accurate to float rounding (exp: relative error < 2e-7;
+// GELU: |error| < 3e-7 * max(|x|, 1)), not the fast low-precision kind.
+#pragma once
+
+#include <cstddef>
+
+#include "model/kernels/cpu.h"
+
+namespace simile::kernels {
+
+// x[i] = exp(x[i]). Inputs above 88 saturate at exp(88); inputs below -87.33
+// (results under FLT_MIN) give 0 in the AVX2 path.
+void exp_inplace(float* x, size_t n, Isa isa = best_isa());
+
+// GELU with the exact erf, as BERT's "gelu": 0.5 * x * (1 + erf(x / sqrt(2))).
+float gelu_erf(float x);
+// x[r][c] = gelu(x[r][c] + bias[c]) for a rows x cols row-major matrix with
+// leading dimension ld; bias may be null.
+void bias_gelu(float* x, size_t rows, size_t cols, size_t ld, const float* bias, Isa isa = best_isa());
+
+// Post-LN residual block: for each of `rows` rows of length `cols`,
+//   x = LayerNorm(x + bias + residual) * gamma + beta
+// with biased variance, as torch.nn.functional.layer_norm. bias and residual
+// may be null; residual may not alias x.
+void bias_residual_layer_norm(float* x, const float* residual, const float* bias, const float* gamma,
+                              const float* beta, size_t rows, size_t cols, float eps, Isa isa = best_isa());
+
+}  // namespace simile::kernels

@@ -1,0 +1,109 @@
+#include "model/kernels/gemm.h"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#ifdef SIMILE_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
+#include "util/check.h"
+
+extern "C" {
+// OpenBLAS extensions (declared by its cblas.h too, but not by every cblas.h).
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+}
+
+namespace simile::kernels {
+
+namespace {
+
+void gemm_reference(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* c,
+                    size_t ldc) {
+  for (size_t i = 0; i < m; ++i)
+    for (size_t j = 0; j < n; ++j) {
+      double acc = 0;
+      for (size_t p = 0; p < k; ++p) acc += static_cast<double>(a[i * lda + p]) * b[j * ldb + p];
+      c[i * ldc + j] = static_cast<float>(acc);
+    }
+}
+
+}  // namespace
+
+const char* gemm_backend_name(GemmBackend backend) {
+  switch (backend) {
+    case GemmBackend::kReference: return "reference";
+    case GemmBackend::kOpenBlas: return "openblas";
+    case GemmBackend::kOneDnn: return "onednn";
+  }
+  return "?";
+}
+
+std::vector<GemmBackend> gemm_backends() {
+#ifdef SIMILE_HAVE_DNNL
+  return {GemmBackend::kOneDnn, GemmBackend::kOpenBlas, GemmBackend::kReference};
+#else
+  return {GemmBackend::kOpenBlas, GemmBackend::kReference};
+#endif
+}
+
+GemmBackend default_gemm_backend() {
+  static const GemmBackend backend = [] {
+    const char* forced = std::getenv("SIMILE_GEMM");
+    if (forced != nullptr && std::strcmp(forced, "openblas") == 0) return GemmBackend::kOpenBlas;
+    return gemm_backends().front();
+  }();
+  return backend;
+}
+
+void gemm_nt(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* c,
+             size_t ldc, GemmBackend backend) {
+  if (m == 0 || n == 0) return;
+  switch (backend) {
+    case GemmBackend::kReference:
+      gemm_reference(m, n, k, a, lda, b, ldb, c, ldc);
+      return;
+    case GemmBackend::kOpenBlas:
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(m), static_cast<blasint>(n),
+                  static_cast<blasint>(k), 1.0f, a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb), 0.0f, c,
+                  static_cast<blasint>(ldc));
+      return;
+    case GemmBackend::kOneDnn:
+#ifdef SIMILE_HAVE_DNNL
+    {
+      // dnnl_sgemm takes row-major matrices (unlike BLAS). Inside a parallel
+      // region it runs on the calling thread alone.
+      dnnl_status_t st = dnnl_sgemm('N', 'T', static_cast<dnnl_dim_t>(m), static_cast<dnnl_dim_t>(n),
+                                    static_cast<dnnl_dim_t>(k), 1.0f, a, static_cast<dnnl_dim_t>(lda), b,
+                                    static_cast<dnnl_dim_t>(ldb), 0.0f, c, static_cast<dnnl_dim_t>(ldc));
+      SIMILE_CHECK(st == dnnl_success);  // only invalid arguments fail, and ours are checked shapes
+      return;
+    }
+#else
+      SIMILE_CHECK(!"oneDNN is not compiled in");
+#endif
+  }
+}
+
+int default_thread_count() { return omp_get_num_procs(); }
+
+ComputeThreads::ComputeThreads(int threads)
+    : threads_(threads > 0 ? threads : default_thread_count()),
+      saved_omp_(omp_get_max_threads()),
+      saved_blas_(openblas_get_num_threads()) {
+  // The OpenMP build of OpenBLAS keeps its own count (and also sets this
+  // thread's OpenMP count); oneDNN's OpenMP runtime follows omp_get_max_threads.
+  openblas_set_num_threads(threads_);
+  omp_set_num_threads(threads_);
+}
+
+ComputeThreads::~ComputeThreads() {
+  openblas_set_num_threads(saved_blas_);
+  omp_set_num_threads(saved_omp_);
+}
+
+}  // namespace simile::kernels

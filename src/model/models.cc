@@ -1,0 +1,120 @@
+// The model cache: model_cache_dir, resolve_model_dir, inspect_model,
+// list_models. (pull_model lives in model_pull.cc.)
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include "model/architecture.h"
+#include "model/config.h"
+#include "model/model_info.h"
+#include "model/safetensors.h"
+#include "simile/models.h"
+
+namespace simile {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+// Subdirectories of the cache, sorted; hidden ones are pulls in progress.
+std::vector<std::string> cached_names() {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(model_cache_dir(), ec)) {
+    std::string name = entry.path().filename().string();
+    if (!name.empty() && name[0] != '.' && entry.is_directory(ec)) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace
+
+ModelInfo make_model_info(const ModelDescription& model, const WeightFiles& files) {
+  ModelInfo info;
+  info.dir = model.dir;
+  info.name = fs::path(model.dir).filename().string();
+  info.architecture = model.encoder.architecture;
+  info.model_type = model.encoder.model_type;
+  info.dims = model.encoder.hidden_size;
+  info.hidden_size = model.encoder.hidden_size;
+  info.layers = model.encoder.num_hidden_layers;
+  info.heads = model.encoder.num_attention_heads;
+  info.vocab_size = model.encoder.vocab_size;
+  info.max_tokens = model.max_tokens;
+  info.pooling = model.pipeline.pooling;
+  info.normalize = model.pipeline.normalize;
+  info.dtype = weight_dtype(*model.architecture, files);
+  info.weight_bytes = files.total_bytes();
+  info.prompts = model.pipeline.prompts;
+  info.default_prompt_name = model.pipeline.default_prompt_name;
+  return info;
+}
+
+std::string model_cache_dir() {
+  if (std::string home = env("SIMILE_HOME"); !home.empty()) return home + "/models";
+  if (std::string xdg = env("XDG_CACHE_HOME"); !xdg.empty()) return xdg + "/simile/models";
+  std::string home = env("HOME");
+  if (home.empty()) {
+    const struct passwd* pw = getpwuid(getuid());
+    if (pw != nullptr && pw->pw_dir != nullptr) home = pw->pw_dir;
+  }
+  return (home.empty() ? std::string(".") : home) + "/.cache/simile/models";
+}
+
+Result<std::string> resolve_model_dir(const std::string& name_or_dir) {
+  const std::string name = name_or_dir.empty() ? kDefaultModel : name_or_dir;
+  std::error_code ec;
+  if (fs::is_directory(name, ec)) return fs::absolute(name, ec).lexically_normal().string();
+  if (fs::exists(name, ec))
+    return Status::invalid_argument(name + " is a file; a model is a directory holding config.json, "
+                                    "tokenizer.json and *.safetensors weights");
+  const std::string cache = model_cache_dir();
+  if (name.find('/') == std::string::npos && name != "." && name != "..") {
+    fs::path dir = fs::path(cache) / name;
+    if (fs::is_directory(dir, ec)) return dir.lexically_normal().string();
+  }
+  std::string installed;
+  for (const auto& n : cached_names()) installed += (installed.empty() ? "" : ", ") + n;
+  std::string msg = "model '" + name + "' not found: it is not a directory and not in the model cache " + cache +
+                    " (installed: " + (installed.empty() ? "none" : installed) + "). ";
+  const auto pullable = pullable_models();
+  if (std::find(pullable.begin(), pullable.end(), name) != pullable.end()) {
+    msg += "Download it with `simile models pull " + name + "`";
+  } else {
+    std::string known;
+    for (const auto& n : pullable) known += (known.empty() ? "" : ", ") + n;
+    msg += "`simile models pull NAME` downloads one of: " + known + "; any sentence-transformers directory can "
+           "also be used by its path";
+  }
+  return Status::not_found(msg);
+}
+
+Result<ModelInfo> inspect_model(const std::string& name_or_dir) {
+  SIMILE_ASSIGN_OR_RETURN(std::string dir, resolve_model_dir(name_or_dir));
+  SIMILE_ASSIGN_OR_RETURN(ModelDescription model, describe_model(dir));
+  auto files = WeightFiles::open(model.encoder_dir);
+  if (!files.is_ok()) return files.status().with_context(model.dir);
+  return make_model_info(model, **files);
+}
+
+Result<std::vector<ModelInfo>> list_models() {
+  std::vector<ModelInfo> out;
+  for (const auto& name : cached_names()) {
+    // A directory that is not a usable model is left out rather than failing
+    // the listing; `simile models info NAME` shows what is wrong with it.
+    auto info = inspect_model((fs::path(model_cache_dir()) / name).string());
+    if (info.is_ok()) out.push_back(std::move(info).value());
+  }
+  return out;
+}
+
+}  // namespace simile

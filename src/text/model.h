@@ -1,0 +1,36 @@
+// Tokenizer models: turn one pre-tokenized word into vocabulary ids. WordPiece
+// is implemented; BPE and Unigram plug in behind the same interface.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "simile/status.h"
+
+namespace simile::text {
+
+// One token of a word: its id, its [begin, end) bytes within the word, and its
+// text (a view into the model's vocabulary, valid while the model lives).
+struct ModelToken {
+  int32_t id;
+  uint32_t begin;
+  uint32_t end;
+  std::string_view text;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual std::string_view type() const = 0;  // "WordPiece", as tokenizer.json names it
+  // Appends the tokens of `word` (normalized UTF-8, not empty) to *out. Fails
+  // only when the model file is unusable for this word (e.g. no unk token).
+  virtual Status tokenize(std::string_view word, std::vector<ModelToken>* out) const = 0;
+  virtual std::optional<int32_t> token_to_id(std::string_view token) const = 0;
+  virtual std::optional<std::string_view> id_to_token(int32_t id) const = 0;
+  virtual size_t vocab_size() const = 0;
+};
+
+}  // namespace simile::text

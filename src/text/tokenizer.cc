@@ -1,0 +1,394 @@
+// simile::Tokenizer: the encode pipeline over the components of
+// tokenizer_impl.h, in the order of Hugging Face tokenizers:
+//   added tokens on the raw text -> normalizer -> added tokens on the
+//   normalized text -> pre-tokenizer -> model -> truncation -> post-processor
+//   -> padding.
+#include <algorithm>
+#include <deque>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "text/tokenizer_impl.h"
+#include "text/utf8.h"
+#include "util/file_util.h"
+
+namespace simile {
+
+namespace {
+
+using text::PieceToken;
+
+// Buffers one encode call needs, kept per thread so that the hot path reuses
+// their capacity instead of allocating.
+struct Workspace {
+  std::vector<text::TextSplit> splits;
+  std::vector<text::TextSplit> normalized_splits;
+  std::vector<text::NormChar> chars;
+  std::vector<text::NormChar> scratch;
+  std::vector<text::CharRange> words;
+  std::string word;                    // one word, UTF-8, for the model
+  std::vector<uint32_t> byte_to_char;  // byte of `word` -> index of its char
+  std::vector<text::ModelToken> model_tokens;
+  std::string normalized;  // a normalized piece, UTF-8 (normalized added tokens only)
+  std::vector<uint32_t> normalized_byte_to_char;
+  std::vector<PieceToken> first;
+  std::vector<PieceToken> second;
+  std::deque<std::string> owned;  // token texts that are views of nothing else
+};
+
+thread_local Workspace tls_workspace;
+
+// Tokenizes the words of `chars` (normalized; ranges point into the input).
+Status tokenize_chars(const Tokenizer::Impl& impl, std::span<const text::NormChar> chars, Workspace& ws,
+                      std::vector<PieceToken>* out) {
+  if (chars.empty()) return Status::ok();
+  ws.words.clear();
+  if (impl.pre_tokenizer) {
+    impl.pre_tokenizer->split(chars, &ws.words);
+  } else {
+    ws.words.push_back({0, static_cast<uint32_t>(chars.size())});
+  }
+  for (const text::CharRange& w : ws.words) {
+    ws.word.clear();
+    ws.byte_to_char.clear();
+    for (uint32_t i = w.begin; i < w.end; ++i) {
+      char buf[4];
+      const int n = text::encode_utf8(chars[i].cp, buf);
+      ws.word.append(buf, static_cast<size_t>(n));
+      ws.byte_to_char.insert(ws.byte_to_char.end(), static_cast<size_t>(n), i);
+    }
+    ws.model_tokens.clear();
+    SIMILE_RETURN_IF_ERROR(impl.model->tokenize(ws.word, &ws.model_tokens));
+    for (const text::ModelToken& t : ws.model_tokens) {
+      // A token covers whole characters: from its first char's start to its
+      // last char's end in the input.
+      const text::NormChar& first = chars[ws.byte_to_char[t.begin]];
+      const text::NormChar& last = chars[ws.byte_to_char[t.end - 1]];
+      out->push_back({t.id, t.text, first.begin, last.end});
+    }
+  }
+  return Status::ok();
+}
+
+// Splits normalized `chars` at the added tokens that match normalized text.
+Status split_normalized(const Tokenizer::Impl& impl, std::span<const text::NormChar> chars, Workspace& ws,
+                        std::vector<PieceToken>* out) {
+  ws.normalized.clear();
+  ws.normalized_byte_to_char.clear();
+  for (uint32_t i = 0; i < chars.size(); ++i) {
+    char buf[4];
+    const int n = text::encode_utf8(chars[i].cp, buf);
+    ws.normalized.append(buf, static_cast<size_t>(n));
+    ws.normalized_byte_to_char.insert(ws.normalized_byte_to_char.end(), static_cast<size_t>(n), i);
+  }
+  ws.normalized_byte_to_char.push_back(static_cast<uint32_t>(chars.size()));
+  ws.normalized_splits.clear();
+  impl.added.split_normalized(ws.normalized, &ws.normalized_splits);
+  for (const text::TextSplit& s : ws.normalized_splits) {
+    const uint32_t cb = ws.normalized_byte_to_char[s.begin];
+    const uint32_t ce = ws.normalized_byte_to_char[s.end];
+    if (s.id < 0) {
+      SIMILE_RETURN_IF_ERROR(tokenize_chars(impl, chars.subspan(cb, ce - cb), ws, out));
+    } else {
+      // The token's text is the normalized text it matched.
+      ws.owned.emplace_back(ws.normalized, s.begin, s.end - s.begin);
+      out->push_back({s.id, ws.owned.back(), chars[cb].begin, chars[ce - 1].end});
+    }
+  }
+  return Status::ok();
+}
+
+// Keeps `n` tokens, dropping from the end (kRight) or the start (kLeft).
+void truncate_to(std::vector<PieceToken>* v, size_t n, Side side) {
+  if (v->size() <= n) return;
+  if (side == Side::kRight) {
+    v->resize(n);
+  } else {
+    v->erase(v->begin(), v->end() - static_cast<std::ptrdiff_t>(n));
+  }
+}
+
+// The reference's truncate_encodings: fits a (+ b) into max_length tokens.
+Status truncate(std::vector<PieceToken>* a, std::vector<PieceToken>* b, bool pair, size_t max_length,
+                const TruncationOptions& t) {
+  if (max_length == 0) {
+    a->clear();
+    b->clear();
+    return Status::ok();
+  }
+  const size_t total = a->size() + (pair ? b->size() : 0);
+  if (total <= max_length) return Status::ok();
+  const size_t to_remove = total - max_length;
+  using Strategy = TruncationOptions::Strategy;
+  if (t.strategy == Strategy::kLongestFirst) {
+    if (!pair) {
+      truncate_to(a, max_length, t.direction);
+      return Status::ok();
+    }
+    // The shorter sequence stays whole if it fits in half of max_length and
+    // the longer one gets the rest; otherwise each gets half.
+    size_t n1 = a->size(), n2 = b->size();
+    const bool swap = n1 > n2;
+    if (swap) std::swap(n1, n2);
+    n2 = n1 > max_length ? n1 : std::max(n1, max_length - n1);
+    if (n1 + n2 > max_length) {
+      n1 = max_length / 2;
+      n2 = n1 + max_length % 2;
+    }
+    if (swap) std::swap(n1, n2);
+    truncate_to(a, n1, t.direction);
+    truncate_to(b, n2, t.direction);
+    return Status::ok();
+  }
+  std::vector<PieceToken>* target = t.strategy == Strategy::kOnlyFirst ? a : (pair ? b : nullptr);
+  if (target == nullptr) return Status::invalid_argument("truncation strategy OnlySecond needs a pair of texts");
+  if (target->size() <= to_remove) {
+    return Status::invalid_argument("truncation: the sequence to truncate is too short to fit max_length " +
+                                    std::to_string(t.max_length));
+  }
+  truncate_to(target, target->size() - to_remove, t.direction);
+  return Status::ok();
+}
+
+// Valid UTF-8 to tokenize, per the policy: the text itself, or its lossy
+// conversion (then *source_offset maps its byte offsets back).
+Result<std::string_view> prepare_text(std::string_view text, InvalidUtf8 policy, const char* which,
+                                      std::string* converted, std::vector<uint32_t>* source_offset) {
+  // Offsets are 32-bit; a lossy conversion can triple the size.
+  if (text.size() >= std::numeric_limits<uint32_t>::max() / 3) {
+    return Status::invalid_argument(std::string(which) + " is too long to tokenize (" + std::to_string(text.size()) +
+                                    " bytes)");
+  }
+  const size_t bad = text::find_invalid_utf8(text);
+  if (bad == std::string_view::npos) return text;
+  if (policy == InvalidUtf8::kReject) {
+    static const char kHex[] = "0123456789ABCDEF";
+    const unsigned char b = static_cast<unsigned char>(text[bad]);
+    return Status::invalid_argument(std::string(which) + " is not valid UTF-8: byte 0x" + kHex[b >> 4] + kHex[b & 15] +
+                                    " at byte offset " + std::to_string(bad));
+  }
+  *converted = text::utf8_lossy(text, source_offset);
+  return std::string_view(*converted);
+}
+
+void remap_offsets(std::vector<PieceToken>* tokens, const std::vector<uint32_t>& source_offset) {
+  for (PieceToken& t : *tokens) {
+    t.begin = source_offset[t.begin];
+    t.end = source_offset[t.end];
+  }
+}
+
+size_t round_up(size_t n, size_t multiple) {
+  if (multiple == 0 || n % multiple == 0) return n;
+  return n + (multiple - n % multiple);
+}
+
+}  // namespace
+
+// --- Impl ---------------------------------------------------------------------
+
+Status Tokenizer::Impl::encode_text(std::string_view text, std::vector<PieceToken>* out) const {
+  Workspace& ws = tls_workspace;
+  ws.splits.clear();
+  added.split_raw(text, &ws.splits);
+  for (const text::TextSplit& s : ws.splits) {
+    if (s.id >= 0) {
+      out->push_back({s.id, text.substr(s.begin, s.end - s.begin), s.begin, s.end});
+      continue;
+    }
+    text::decode_to_chars(text.substr(s.begin, s.end - s.begin), s.begin, &ws.chars);
+    if (normalizer) normalizer->normalize(&ws.chars, &ws.scratch);
+    if (added.has_normalized_tokens()) {
+      SIMILE_RETURN_IF_ERROR(split_normalized(*this, ws.chars, ws, out));
+    } else {
+      SIMILE_RETURN_IF_ERROR(tokenize_chars(*this, ws.chars, ws, out));
+    }
+  }
+  return Status::ok();
+}
+
+Result<Encoding> Tokenizer::Impl::encode_unpadded(std::string_view a, const std::string_view* b,
+                                                  bool add_special_tokens) const {
+  Workspace& ws = tls_workspace;
+  ws.owned.clear();
+  ws.first.clear();
+  ws.second.clear();
+  const bool pair = b != nullptr;
+
+  std::string converted_a, converted_b;
+  std::vector<uint32_t> map_a, map_b;
+  SIMILE_ASSIGN_OR_RETURN(std::string_view text_a,
+                          prepare_text(a, invalid_utf8, pair ? "first text" : "text", &converted_a, &map_a));
+  SIMILE_RETURN_IF_ERROR(encode_text(text_a, &ws.first));
+  if (!map_a.empty()) remap_offsets(&ws.first, map_a);
+  if (pair) {
+    SIMILE_ASSIGN_OR_RETURN(std::string_view text_b,
+                            prepare_text(*b, invalid_utf8, "second text", &converted_b, &map_b));
+    SIMILE_RETURN_IF_ERROR(encode_text(text_b, &ws.second));
+    if (!map_b.empty()) remap_offsets(&ws.second, map_b);
+  }
+
+  if (truncation) {
+    const size_t n_added = post_processor ? post_processor->added_tokens(pair) : 0;
+    size_t max_length = truncation->max_length;
+    if (add_special_tokens && n_added > 0) max_length = max_length > n_added ? max_length - n_added : 0;
+    SIMILE_RETURN_IF_ERROR(truncate(&ws.first, &ws.second, pair, max_length, *truncation));
+  }
+
+  Encoding e;
+  const size_t n = ws.first.size() + ws.second.size() + 4;
+  e.ids.reserve(n);
+  e.tokens.reserve(n);
+  e.type_ids.reserve(n);
+  e.attention_mask.reserve(n);
+  e.special_tokens_mask.reserve(n);
+  e.offsets.reserve(n);
+  if (post_processor) {
+    post_processor->process(ws.first, ws.second, pair, add_special_tokens, &e);
+  } else {
+    text::default_process(ws.first, ws.second, pair, &e);
+  }
+  return e;
+}
+
+void Tokenizer::Impl::pad(Encoding* e, size_t length) const {
+  if (!padding || e->size() >= length) return;
+  const PaddingOptions& p = *padding;
+  const size_t n = length - e->size();
+  const int32_t id = p.pad_id.value_or(0);
+  const int32_t type_id = p.pad_type_id.value_or(0);
+  const std::string token = p.pad_token.value_or("[PAD]");
+  if (p.direction == Side::kRight) {
+    e->ids.insert(e->ids.end(), n, id);
+    e->tokens.insert(e->tokens.end(), n, token);
+    e->type_ids.insert(e->type_ids.end(), n, type_id);
+    e->attention_mask.insert(e->attention_mask.end(), n, 0);
+    e->special_tokens_mask.insert(e->special_tokens_mask.end(), n, 1);
+    e->offsets.insert(e->offsets.end(), n, {0, 0});
+  } else {
+    e->ids.insert(e->ids.begin(), n, id);
+    e->tokens.insert(e->tokens.begin(), n, token);
+    e->type_ids.insert(e->type_ids.begin(), n, type_id);
+    e->attention_mask.insert(e->attention_mask.begin(), n, 0);
+    e->special_tokens_mask.insert(e->special_tokens_mask.begin(), n, 1);
+    e->offsets.insert(e->offsets.begin(), n, {0, 0});
+  }
+}
+
+PaddingOptions Tokenizer::Impl::resolve_padding(PaddingOptions p) const {
+  const PaddingOptions* f = file_padding ? &*file_padding : nullptr;
+  if (!p.pad_id) {
+    if (p.pad_token) {
+      p.pad_id = added.token_to_id(*p.pad_token);
+      if (!p.pad_id) p.pad_id = model->token_to_id(*p.pad_token);
+    }
+    if (!p.pad_id && f != nullptr) p.pad_id = f->pad_id;
+    for (const char* guess : {"[PAD]", "<pad>"}) {
+      if (p.pad_id) break;
+      p.pad_id = added.token_to_id(guess);
+      if (!p.pad_id) p.pad_id = model->token_to_id(guess);
+    }
+    if (!p.pad_id) p.pad_id = 0;
+  }
+  if (!p.pad_token) {
+    if (const std::string* t = added.id_to_token(*p.pad_id)) {
+      p.pad_token = *t;
+    } else if (auto mt = model->id_to_token(*p.pad_id)) {
+      p.pad_token = std::string(*mt);
+    } else {
+      p.pad_token = f != nullptr && f->pad_token ? *f->pad_token : "[PAD]";
+    }
+  }
+  if (!p.pad_type_id) p.pad_type_id = f != nullptr && f->pad_type_id ? *f->pad_type_id : 0;
+  return p;
+}
+
+// --- Tokenizer ------------------------------------------------------------------
+
+Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Tokenizer::~Tokenizer() = default;
+
+Result<std::unique_ptr<Tokenizer>> Tokenizer::from_file(const std::string& path) {
+  Result<std::string> text = read_file(path);
+  if (!text.is_ok()) return text.status();
+  if (text->empty()) return Status::corrupt(path + " is empty (expected a tokenizer.json)");
+  Result<std::unique_ptr<Tokenizer>> tok = from_json(*text);
+  if (!tok.is_ok()) return tok.status().with_context(path);
+  return tok;
+}
+
+Result<std::unique_ptr<Tokenizer>> Tokenizer::from_json(std::string_view json_text) {
+  SIMILE_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl, text::load_tokenizer_json(json_text));
+  return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(impl)));
+}
+
+Result<Encoding> Tokenizer::encode(std::string_view text, bool add_special_tokens) const {
+  SIMILE_ASSIGN_OR_RETURN(Encoding e, impl_->encode_unpadded(text, nullptr, add_special_tokens));
+  if (impl_->padding) {
+    const PaddingOptions& p = *impl_->padding;
+    impl_->pad(&e, round_up(p.fixed_length.value_or(e.size()), p.pad_to_multiple_of));
+  }
+  return e;
+}
+
+Result<Encoding> Tokenizer::encode_pair(std::string_view first, std::string_view second,
+                                        bool add_special_tokens) const {
+  SIMILE_ASSIGN_OR_RETURN(Encoding e, impl_->encode_unpadded(first, &second, add_special_tokens));
+  if (impl_->padding) {
+    const PaddingOptions& p = *impl_->padding;
+    impl_->pad(&e, round_up(p.fixed_length.value_or(e.size()), p.pad_to_multiple_of));
+  }
+  return e;
+}
+
+Result<std::vector<Encoding>> Tokenizer::encode_batch(const std::vector<std::string>& texts,
+                                                      bool add_special_tokens) const {
+  std::vector<Encoding> out;
+  out.reserve(texts.size());
+  size_t longest = 0;
+  for (const std::string& t : texts) {
+    SIMILE_ASSIGN_OR_RETURN(Encoding e, impl_->encode_unpadded(t, nullptr, add_special_tokens));
+    longest = std::max(longest, e.size());
+    out.push_back(std::move(e));
+  }
+  if (impl_->padding) {
+    const PaddingOptions& p = *impl_->padding;
+    const size_t length = round_up(p.fixed_length.value_or(longest), p.pad_to_multiple_of);
+    for (Encoding& e : out) impl_->pad(&e, length);
+  }
+  return out;
+}
+
+void Tokenizer::set_truncation(std::optional<TruncationOptions> truncation) { impl_->truncation = truncation; }
+
+void Tokenizer::set_padding(std::optional<PaddingOptions> padding) {
+  if (padding) padding = impl_->resolve_padding(std::move(*padding));
+  impl_->padding = std::move(padding);
+}
+
+void Tokenizer::set_invalid_utf8(InvalidUtf8 policy) { impl_->invalid_utf8 = policy; }
+const std::optional<TruncationOptions>& Tokenizer::truncation() const { return impl_->truncation; }
+const std::optional<PaddingOptions>& Tokenizer::padding() const { return impl_->padding; }
+
+size_t Tokenizer::vocab_size() const { return impl_->model->vocab_size() + impl_->added.count_outside_model(); }
+
+std::optional<int32_t> Tokenizer::token_to_id(std::string_view token) const {
+  if (auto id = impl_->added.token_to_id(token)) return id;
+  return impl_->model->token_to_id(token);
+}
+
+std::optional<std::string> Tokenizer::id_to_token(int32_t id) const {
+  if (const std::string* t = impl_->added.id_to_token(id)) return *t;
+  if (auto t = impl_->model->id_to_token(id)) return std::string(*t);
+  return std::nullopt;
+}
+
+int32_t Tokenizer::pad_id() const {
+  if (impl_->padding) return impl_->padding->pad_id.value_or(0);
+  return *impl_->resolve_padding(PaddingOptions{}).pad_id;
+}
+
+std::string Tokenizer::model_type() const { return std::string(impl_->model->type()); }
+
+}  // namespace simile

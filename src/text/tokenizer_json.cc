@@ -1,0 +1,387 @@
+// tokenizer.json -> Tokenizer::Impl. Each section becomes one pipeline
+// component; a component we do not implement is an `unsupported` error that
+// names it, never a silently different tokenization.
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "text/tokenizer_impl.h"
+#include "text/wordpiece.h"
+
+namespace simile::text {
+
+namespace {
+
+using json = nlohmann::json;
+
+// Field readers: a missing (or null) field takes the default; a field of the
+// wrong type is an error naming it.
+Result<std::string> get_string(const json& obj, const char* where, const char* key, std::string fallback) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  if (!it->is_string()) return Status::corrupt(std::string(where) + "." + key + " must be a string");
+  return it->get<std::string>();
+}
+
+Result<bool> get_bool(const json& obj, const char* where, const char* key, bool fallback) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) return Status::corrupt(std::string(where) + "." + key + " must be true or false");
+  return it->get<bool>();
+}
+
+Result<std::optional<bool>> get_optional_bool(const json& obj, const char* where, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::optional<bool>();
+  if (!it->is_boolean()) return Status::corrupt(std::string(where) + "." + key + " must be true, false or null");
+  return std::optional<bool>(it->get<bool>());
+}
+
+Result<int64_t> to_int(const json& v, const std::string& what, int64_t lo, int64_t hi) {
+  if (!v.is_number_integer()) return Status::corrupt(what + " must be an integer");
+  const int64_t x = v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi) ? hi + 1 : v.get<int64_t>();
+  if (x < lo || x > hi) return Status::corrupt(what + " is out of range (" + std::to_string(x) + ")");
+  return x;
+}
+
+Result<int64_t> get_int(const json& obj, const char* where, const char* key, int64_t fallback, int64_t lo, int64_t hi) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  return to_int(*it, std::string(where) + "." + key, lo, hi);
+}
+
+constexpr int64_t kMaxId = std::numeric_limits<int32_t>::max();
+constexpr int64_t kMaxLength = int64_t{1} << 40;
+
+std::string type_of(const json& section) {
+  auto it = section.find("type");
+  return (it != section.end() && it->is_string()) ? it->get<std::string>() : std::string();
+}
+
+// --- model -----------------------------------------------------------------
+
+// Files written by old versions of the library have no "type" in "model".
+std::string infer_model_type(const json& model) {
+  std::string type = type_of(model);
+  if (!type.empty()) return type;
+  if (model.contains("merges")) return "BPE";
+  auto vocab = model.find("vocab");
+  if (vocab != model.end() && vocab->is_array()) return "Unigram";
+  if (model.contains("continuing_subword_prefix") || model.contains("max_input_chars_per_word")) return "WordPiece";
+  if (vocab != model.end() && vocab->is_object() && model.contains("unk_token")) return "WordLevel";
+  return "";
+}
+
+Result<std::unique_ptr<Model>> load_model(const json& model) {
+  if (!model.is_object()) return Status::corrupt("\"model\" must be an object");
+  const std::string type = infer_model_type(model);
+  if (type.empty()) return Status::unsupported("cannot tell the model type: \"model\" has no \"type\"");
+  if (type != "WordPiece") {
+    return Status::unsupported("model type '" + type + "' is not supported (supported: WordPiece)");
+  }
+  WordPiece::Options options;
+  SIMILE_ASSIGN_OR_RETURN(options.unk_token, get_string(model, "model", "unk_token", options.unk_token));
+  SIMILE_ASSIGN_OR_RETURN(options.continuing_subword_prefix,
+                          get_string(model, "model", "continuing_subword_prefix", options.continuing_subword_prefix));
+  SIMILE_ASSIGN_OR_RETURN(int64_t max_chars, get_int(model, "model", "max_input_chars_per_word", 100, 0, kMaxLength));
+  options.max_input_chars_per_word = static_cast<size_t>(max_chars);
+
+  auto vocab_it = model.find("vocab");
+  if (vocab_it == model.end() || !vocab_it->is_object()) {
+    return Status::corrupt("WordPiece \"model.vocab\" must be an object of token -> id");
+  }
+  std::vector<std::pair<std::string, int32_t>> vocab;
+  vocab.reserve(vocab_it->size());
+  for (auto it = vocab_it->begin(); it != vocab_it->end(); ++it) {
+    SIMILE_ASSIGN_OR_RETURN(int64_t id, to_int(it.value(), "model.vocab[\"" + it.key() + "\"]", 0, kMaxId));
+    vocab.emplace_back(it.key(), static_cast<int32_t>(id));
+  }
+  SIMILE_ASSIGN_OR_RETURN(auto wp, WordPiece::create(vocab, std::move(options)));
+  return std::unique_ptr<Model>(std::move(wp));
+}
+
+// --- normalizer and pre-tokenizer -------------------------------------------
+
+Result<std::unique_ptr<Normalizer>> load_normalizer(const json& n) {
+  if (n.is_null()) return std::unique_ptr<Normalizer>();
+  if (!n.is_object()) return Status::corrupt("\"normalizer\" must be an object or null");
+  const std::string type = type_of(n);
+  if (type != "BertNormalizer") {
+    return Status::unsupported("normalizer '" + (type.empty() ? std::string("(no type)") : type) +
+                               "' is not supported (supported: BertNormalizer)");
+  }
+  BertNormalizer::Options o;
+  SIMILE_ASSIGN_OR_RETURN(o.clean_text, get_bool(n, "normalizer", "clean_text", true));
+  SIMILE_ASSIGN_OR_RETURN(o.handle_chinese_chars, get_bool(n, "normalizer", "handle_chinese_chars", true));
+  SIMILE_ASSIGN_OR_RETURN(o.lowercase, get_bool(n, "normalizer", "lowercase", true));
+  SIMILE_ASSIGN_OR_RETURN(std::optional<bool> strip, get_optional_bool(n, "normalizer", "strip_accents"));
+  o.strip_accents = strip.value_or(o.lowercase);  // null follows lowercase
+  return std::unique_ptr<Normalizer>(new BertNormalizer(o));
+}
+
+Result<std::unique_ptr<PreTokenizer>> load_pre_tokenizer(const json& p) {
+  if (p.is_null()) return std::unique_ptr<PreTokenizer>();
+  if (!p.is_object()) return Status::corrupt("\"pre_tokenizer\" must be an object or null");
+  const std::string type = type_of(p);
+  if (type != "BertPreTokenizer") {
+    return Status::unsupported("pre-tokenizer '" + (type.empty() ? std::string("(no type)") : type) +
+                               "' is not supported (supported: BertPreTokenizer)");
+  }
+  return std::unique_ptr<PreTokenizer>(new BertPreTokenizer());
+}
+
+// --- post-processor ----------------------------------------------------------
+
+// One template piece: {"SpecialToken": {"id": "[CLS]", "type_id": 0}},
+// {"Sequence": {"id": "A", "type_id": 0}}, or the string forms "$A:0",
+// "$B", "[CLS]:0".
+Result<TemplateProcessing::Piece> parse_piece(const json& j) {
+  TemplateProcessing::Piece p{false, 0, "", 0};
+  if (j.is_string()) {
+    std::string s = j.get<std::string>();
+    if (auto colon = s.rfind(':'); colon != std::string::npos && colon + 1 < s.size() &&
+                                   s.find_first_not_of("0123456789", colon + 1) == std::string::npos) {
+      p.type_id = std::stoi(s.substr(colon + 1));
+      s.resize(colon);
+    }
+    if (!s.empty() && s[0] == '$') {
+      p.is_sequence = true;
+      const std::string seq = s.substr(1);
+      if (seq.empty() || seq == "A") {
+        p.sequence = 0;
+      } else if (seq == "B") {
+        p.sequence = 1;
+      } else {
+        return Status::corrupt("TemplateProcessing piece '" + j.get<std::string>() + "' is not $A or $B");
+      }
+    } else {
+      p.special = s;
+    }
+    return p;
+  }
+  if (!j.is_object() || j.size() != 1) return Status::corrupt("TemplateProcessing piece must be one object");
+  const std::string kind = j.begin().key();
+  const json& body = j.begin().value();
+  if (!body.is_object()) return Status::corrupt("TemplateProcessing piece '" + kind + "' must be an object");
+  SIMILE_ASSIGN_OR_RETURN(std::string id, get_string(body, "post_processor piece", "id", ""));
+  SIMILE_ASSIGN_OR_RETURN(int64_t type_id, get_int(body, "post_processor piece", "type_id", 0, 0, kMaxId));
+  p.type_id = static_cast<int32_t>(type_id);
+  if (kind == "Sequence") {
+    p.is_sequence = true;
+    if (id == "A") {
+      p.sequence = 0;
+    } else if (id == "B") {
+      p.sequence = 1;
+    } else {
+      return Status::corrupt("TemplateProcessing sequence id '" + id + "' is not A or B");
+    }
+  } else if (kind == "SpecialToken") {
+    p.special = id;
+  } else {
+    return Status::corrupt("TemplateProcessing piece kind '" + kind + "' is not Sequence or SpecialToken");
+  }
+  return p;
+}
+
+Result<std::vector<TemplateProcessing::Piece>> parse_template(const json& post, const char* key) {
+  std::vector<TemplateProcessing::Piece> pieces;
+  auto it = post.find(key);
+  if (it == post.end() || it->is_null()) return pieces;
+  std::vector<json> items;
+  if (it->is_string()) {  // "[CLS]:0 $A:0 [SEP]:0"
+    const std::string s = it->get<std::string>();
+    size_t i = 0;
+    while (i < s.size()) {
+      const size_t j = s.find(' ', i);
+      const std::string word = s.substr(i, j == std::string::npos ? std::string::npos : j - i);
+      if (!word.empty()) items.emplace_back(word);
+      if (j == std::string::npos) break;
+      i = j + 1;
+    }
+  } else if (it->is_array()) {
+    items.assign(it->begin(), it->end());
+  } else {
+    return Status::corrupt(std::string("post_processor.") + key + " must be a list of pieces");
+  }
+  for (const json& item : items) {
+    SIMILE_ASSIGN_OR_RETURN(auto piece, parse_piece(item));
+    pieces.push_back(std::move(piece));
+  }
+  return pieces;
+}
+
+Result<std::pair<std::string, int32_t>> parse_token_pair(const json& post, const char* key) {
+  auto it = post.find(key);
+  if (it == post.end() || !it->is_array() || it->size() != 2 || !(*it)[0].is_string()) {
+    return Status::corrupt(std::string("post_processor.") + key + " must be [token, id]");
+  }
+  SIMILE_ASSIGN_OR_RETURN(int64_t id, to_int((*it)[1], std::string("post_processor.") + key + "[1]", 0, kMaxId));
+  return std::make_pair((*it)[0].get<std::string>(), static_cast<int32_t>(id));
+}
+
+Result<std::unique_ptr<PostProcessor>> load_post_processor(const json& post) {
+  if (post.is_null()) return std::unique_ptr<PostProcessor>();
+  if (!post.is_object()) return Status::corrupt("\"post_processor\" must be an object or null");
+  const std::string type = type_of(post);
+  if (type == "TemplateProcessing") {
+    SIMILE_ASSIGN_OR_RETURN(auto single, parse_template(post, "single"));
+    SIMILE_ASSIGN_OR_RETURN(auto pair, parse_template(post, "pair"));
+    std::map<std::string, TemplateProcessing::SpecialToken> specials;
+    auto st = post.find("special_tokens");
+    if (st != post.end() && !st->is_null()) {
+      if (!st->is_object()) return Status::corrupt("post_processor.special_tokens must be an object");
+      for (auto it = st->begin(); it != st->end(); ++it) {
+        const json& def = it.value();
+        auto ids = def.find("ids");
+        auto tokens = def.find("tokens");
+        if (!def.is_object() || ids == def.end() || !ids->is_array() || tokens == def.end() || !tokens->is_array()) {
+          return Status::corrupt("post_processor.special_tokens[\"" + it.key() + "\"] needs \"ids\" and \"tokens\"");
+        }
+        TemplateProcessing::SpecialToken s;
+        for (const json& id : *ids) {
+          SIMILE_ASSIGN_OR_RETURN(int64_t v, to_int(id, "special token id", 0, kMaxId));
+          s.ids.push_back(static_cast<int32_t>(v));
+        }
+        for (const json& t : *tokens) {
+          if (!t.is_string()) return Status::corrupt("post_processor.special_tokens tokens must be strings");
+          s.tokens.push_back(t.get<std::string>());
+        }
+        specials.emplace(it.key(), std::move(s));
+      }
+    }
+    SIMILE_ASSIGN_OR_RETURN(auto tp,
+                            TemplateProcessing::create(std::move(single), std::move(pair), std::move(specials)));
+    return std::unique_ptr<PostProcessor>(std::move(tp));
+  }
+  if (type == "BertProcessing") {
+    SIMILE_ASSIGN_OR_RETURN(auto sep, parse_token_pair(post, "sep"));
+    SIMILE_ASSIGN_OR_RETURN(auto cls, parse_token_pair(post, "cls"));
+    return std::unique_ptr<PostProcessor>(new BertProcessing(cls.first, cls.second, sep.first, sep.second));
+  }
+  return Status::unsupported("post-processor '" + (type.empty() ? std::string("(no type)") : type) +
+                             "' is not supported (supported: TemplateProcessing, BertProcessing)");
+}
+
+// --- added tokens, truncation, padding --------------------------------------
+
+Result<std::vector<AddedToken>> load_added_tokens(const json& root) {
+  std::vector<AddedToken> tokens;
+  auto it = root.find("added_tokens");
+  if (it == root.end() || it->is_null()) return tokens;
+  if (!it->is_array()) return Status::corrupt("\"added_tokens\" must be a list");
+  for (const json& t : *it) {
+    if (!t.is_object()) return Status::corrupt("each of \"added_tokens\" must be an object");
+    AddedToken a;
+    auto content = t.find("content");
+    if (content == t.end() || !content->is_string()) return Status::corrupt("an added token has no \"content\"");
+    a.content = content->get<std::string>();
+    SIMILE_ASSIGN_OR_RETURN(a.special, get_bool(t, "added_tokens", "special", false));
+    SIMILE_ASSIGN_OR_RETURN(a.single_word, get_bool(t, "added_tokens", "single_word", false));
+    SIMILE_ASSIGN_OR_RETURN(a.lstrip, get_bool(t, "added_tokens", "lstrip", false));
+    SIMILE_ASSIGN_OR_RETURN(a.rstrip, get_bool(t, "added_tokens", "rstrip", false));
+    SIMILE_ASSIGN_OR_RETURN(a.normalized, get_bool(t, "added_tokens", "normalized", !a.special));
+    tokens.push_back(std::move(a));
+  }
+  return tokens;
+}
+
+Result<Side> parse_side(const json& obj, const char* where) {
+  SIMILE_ASSIGN_OR_RETURN(std::string dir, get_string(obj, where, "direction", "Right"));
+  if (dir == "Right") return Side::kRight;
+  if (dir == "Left") return Side::kLeft;
+  return Status::corrupt(std::string(where) + ".direction '" + dir + "' is not Right or Left");
+}
+
+Result<std::optional<TruncationOptions>> load_truncation(const json& root) {
+  auto it = root.find("truncation");
+  if (it == root.end() || it->is_null()) return std::optional<TruncationOptions>();
+  if (!it->is_object()) return Status::corrupt("\"truncation\" must be an object or null");
+  TruncationOptions t;
+  SIMILE_ASSIGN_OR_RETURN(int64_t max_length, get_int(*it, "truncation", "max_length", 512, 0, kMaxLength));
+  t.max_length = static_cast<size_t>(max_length);
+  SIMILE_ASSIGN_OR_RETURN(t.direction, parse_side(*it, "truncation"));
+  SIMILE_ASSIGN_OR_RETURN(std::string strategy, get_string(*it, "truncation", "strategy", "LongestFirst"));
+  if (strategy == "LongestFirst") {
+    t.strategy = TruncationOptions::Strategy::kLongestFirst;
+  } else if (strategy == "OnlyFirst") {
+    t.strategy = TruncationOptions::Strategy::kOnlyFirst;
+  } else if (strategy == "OnlySecond") {
+    t.strategy = TruncationOptions::Strategy::kOnlySecond;
+  } else {
+    return Status::corrupt("truncation.strategy '" + strategy + "' is not LongestFirst, OnlyFirst or OnlySecond");
+  }
+  // "stride" only shapes the overflowing windows, which encode() does not return.
+  return std::optional<TruncationOptions>(t);
+}
+
+Result<std::optional<PaddingOptions>> load_padding(const json& root) {
+  auto it = root.find("padding");
+  if (it == root.end() || it->is_null()) return std::optional<PaddingOptions>();
+  if (!it->is_object()) return Status::corrupt("\"padding\" must be an object or null");
+  PaddingOptions p;
+  auto strategy = it->find("strategy");
+  if (strategy == it->end() || (strategy->is_string() && strategy->get<std::string>() == "BatchLongest")) {
+    p.fixed_length.reset();
+  } else if (strategy->is_object() && strategy->contains("Fixed")) {
+    SIMILE_ASSIGN_OR_RETURN(int64_t n, to_int((*strategy)["Fixed"], "padding.strategy.Fixed", 0, kMaxLength));
+    p.fixed_length = static_cast<size_t>(n);
+  } else {
+    return Status::corrupt("padding.strategy must be \"BatchLongest\" or {\"Fixed\": n}");
+  }
+  SIMILE_ASSIGN_OR_RETURN(p.direction, parse_side(*it, "padding"));
+  SIMILE_ASSIGN_OR_RETURN(int64_t multiple, get_int(*it, "padding", "pad_to_multiple_of", 0, 0, kMaxLength));
+  p.pad_to_multiple_of = static_cast<size_t>(multiple);
+  SIMILE_ASSIGN_OR_RETURN(int64_t pad_id, get_int(*it, "padding", "pad_id", 0, 0, kMaxId));
+  SIMILE_ASSIGN_OR_RETURN(int64_t pad_type_id, get_int(*it, "padding", "pad_type_id", 0, 0, kMaxId));
+  SIMILE_ASSIGN_OR_RETURN(std::string pad_token, get_string(*it, "padding", "pad_token", "[PAD]"));
+  p.pad_id = static_cast<int32_t>(pad_id);
+  p.pad_type_id = static_cast<int32_t>(pad_type_id);
+  p.pad_token = std::move(pad_token);
+  return std::optional<PaddingOptions>(std::move(p));
+}
+
+Result<std::unique_ptr<Tokenizer::Impl>> load(const json& root) {
+  if (!root.is_object()) return Status::corrupt("the top level must be a JSON object");
+  SIMILE_ASSIGN_OR_RETURN(std::string version, get_string(root, "tokenizer", "version", "1.0"));
+  if (version != "1.0") return Status::unsupported("unknown tokenizer.json version '" + version + "'");
+  auto model = root.find("model");
+  if (model == root.end()) return Status::corrupt("no \"model\" section");
+
+  auto impl = std::make_unique<Tokenizer::Impl>();
+  SIMILE_ASSIGN_OR_RETURN(impl->model, load_model(*model));
+  auto section = [&](const char* key) -> const json& {
+    static const json kNull;
+    auto it = root.find(key);
+    return it == root.end() ? kNull : *it;
+  };
+  SIMILE_ASSIGN_OR_RETURN(impl->normalizer, load_normalizer(section("normalizer")));
+  SIMILE_ASSIGN_OR_RETURN(impl->pre_tokenizer, load_pre_tokenizer(section("pre_tokenizer")));
+  SIMILE_ASSIGN_OR_RETURN(impl->post_processor, load_post_processor(section("post_processor")));
+  SIMILE_ASSIGN_OR_RETURN(auto added, load_added_tokens(root));
+  const Model* m = impl->model.get();
+  impl->added.add(
+      added, [m](const std::string& content) { return m->token_to_id(content); }, m->vocab_size());
+  impl->added.build(impl->normalizer.get());
+  SIMILE_ASSIGN_OR_RETURN(impl->truncation, load_truncation(root));
+  SIMILE_ASSIGN_OR_RETURN(impl->file_padding, load_padding(root));
+  impl->padding = impl->file_padding;
+  return impl;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Tokenizer::Impl>> load_tokenizer_json(std::string_view json_text) {
+  try {
+    const json root = json::parse(json_text.begin(), json_text.end());
+    return load(root);
+  } catch (const json::parse_error& e) {
+    return Status::corrupt("invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const json::exception& e) {
+    return Status::corrupt(std::string("unexpected JSON content: ") + e.what());
+  }
+}
+
+}  // namespace simile::text

@@ -1,0 +1,286 @@
+// Every fast kernel against its scalar reference on random inputs.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "model/kernels/attention.h"
+#include "model/kernels/convert.h"
+#include "model/kernels/elementwise.h"
+#include "model/kernels/gemm.h"
+
+namespace simile::kernels {
+namespace {
+
+uint32_t bits(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, sizeof b);
+  return b;
+}
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1, float hi = 1) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+#define SKIP_WITHOUT_AVX2()                                                         \
+  if (!cpu_has_avx2_fma() || !cpu_has_f16c()) GTEST_SKIP() << "CPU lacks AVX2/FMA/F16C"
+
+// ---- half precision --------------------------------------------------------
+
+TEST(Convert, F16ScalarKnownValues) {
+  EXPECT_EQ(f16_to_f32(uint16_t{0x3C00}), 1.0f);
+  EXPECT_EQ(f16_to_f32(uint16_t{0xC000}), -2.0f);
+  EXPECT_EQ(f16_to_f32(uint16_t{0x7BFF}), 65504.0f);
+  EXPECT_EQ(f16_to_f32(uint16_t{0x0400}), 0x1p-14f);   // smallest normal
+  EXPECT_EQ(f16_to_f32(uint16_t{0x03FF}), 0x3FFp-24f); // largest subnormal
+  EXPECT_EQ(f16_to_f32(uint16_t{0x0001}), 0x1p-24f);   // smallest subnormal
+  EXPECT_EQ(f16_to_f32(uint16_t{0x8001}), -0x1p-24f);
+  EXPECT_EQ(bits(f16_to_f32(uint16_t{0x8000})), 0x80000000u);  // -0
+  EXPECT_EQ(f16_to_f32(uint16_t{0x7C00}), std::numeric_limits<float>::infinity());
+  EXPECT_EQ(f16_to_f32(uint16_t{0xFC00}), -std::numeric_limits<float>::infinity());
+  EXPECT_TRUE(std::isnan(f16_to_f32(uint16_t{0x7E00})));
+  EXPECT_TRUE(std::isnan(f16_to_f32(uint16_t{0x7C01})));  // signalling NaN stays NaN
+  EXPECT_EQ(bf16_to_f32(uint16_t{0x3F80}), 1.0f);
+  EXPECT_EQ(bf16_to_f32(uint16_t{0xFF80}), -std::numeric_limits<float>::infinity());
+}
+
+TEST(Convert, F16SimdMatchesScalarOnEveryValue) {
+  SKIP_WITHOUT_AVX2();
+  std::vector<uint16_t> all(65536);
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint16_t>(i);
+  std::vector<float> simd(all.size()), scalar(all.size());
+  f16_to_f32(all.data(), simd.data(), all.size(), Isa::kAvx2);
+  f16_to_f32(all.data(), scalar.data(), all.size(), Isa::kScalar);
+  for (size_t i = 0; i < all.size(); ++i)
+    ASSERT_EQ(bits(simd[i]), bits(scalar[i])) << "half 0x" << std::hex << i;
+}
+
+TEST(Convert, Bf16SimdMatchesScalarOnEveryValue) {
+  SKIP_WITHOUT_AVX2();
+  std::vector<uint16_t> all(65536);
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint16_t>(i);
+  std::vector<float> simd(all.size()), scalar(all.size());
+  bf16_to_f32(all.data(), simd.data(), all.size(), Isa::kAvx2);
+  bf16_to_f32(all.data(), scalar.data(), all.size(), Isa::kScalar);
+  for (size_t i = 0; i < all.size(); ++i) {
+    ASSERT_EQ(bits(simd[i]), bits(scalar[i])) << "bf16 0x" << std::hex << i;
+    ASSERT_EQ(bits(scalar[i]), static_cast<uint32_t>(i) << 16);
+  }
+}
+
+TEST(Convert, RandomArraysOfEveryTailLength) {
+  SKIP_WITHOUT_AVX2();
+  std::mt19937 rng(3);
+  for (size_t n = 0; n < 70; ++n) {
+    // Unaligned start: offset 1 into the buffer.
+    std::vector<uint16_t> src(n + 1);
+    for (auto& h : src) h = static_cast<uint16_t>(rng());
+    std::vector<float> a(n + 1, -7.0f), b(n + 1, -7.0f);
+    f16_to_f32(src.data() + 1, a.data(), n, Isa::kAvx2);
+    f16_to_f32(src.data() + 1, b.data(), n, Isa::kScalar);
+    for (size_t i = 0; i < n + 1; ++i) ASSERT_EQ(bits(a[i]), bits(b[i])) << "n=" << n << " i=" << i;
+    bf16_to_f32(src.data() + 1, a.data(), n, Isa::kAvx2);
+    bf16_to_f32(src.data() + 1, b.data(), n, Isa::kScalar);
+    for (size_t i = 0; i < n + 1; ++i) ASSERT_EQ(bits(a[i]), bits(b[i])) << "n=" << n << " i=" << i;
+  }
+}
+
+// ---- exp and GELU ----------------------------------------------------------
+
+TEST(Elementwise, ExpMatchesStdExp) {
+  SKIP_WITHOUT_AVX2();
+  std::vector<float> x;
+  for (float v = -87.0f; v <= 88.0f; v += 0.0137f) x.push_back(v);
+  for (float v : {0.0f, -0.0f, 1e-30f, -1e-30f, 0.5f, -0.5f, 88.0f}) x.push_back(v);
+  std::vector<float> y = x;
+  exp_inplace(y.data(), y.size(), Isa::kAvx2);
+  double worst = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double ref = std::exp(static_cast<double>(x[i]));
+    worst = std::max(worst, std::abs(y[i] - ref) / ref);
+  }
+  EXPECT_LT(worst, 2.5e-7);
+  // Below the normal range: exactly 0 (softmax weights of masked keys).
+  std::vector<float> tiny = {-88.0f, -100.0f, -1e30f, -std::numeric_limits<float>::infinity()};
+  exp_inplace(tiny.data(), tiny.size(), Isa::kAvx2);
+  for (float v : tiny) EXPECT_EQ(v, 0.0f);
+}
+
+TEST(Elementwise, GeluMatchesExactErf) {
+  std::vector<float> x;
+  for (float v = -12.0f; v <= 12.0f; v += 0.00731f) x.push_back(v);
+  auto r = random_floats(5000, 11, -6, 6);
+  x.insert(x.end(), r.begin(), r.end());
+  for (float v : {0.0f, -0.0f, 1e-20f, -1e-20f, 0.70710677f, -0.70710677f, 0.7071068f, 1.4142135f, -1.4142135f,
+                  13.43f, -13.43f, 100.0f, -100.0f, 1e4f, -1e4f})
+    x.push_back(v);
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2}) {
+    if (isa == Isa::kAvx2 && !cpu_has_avx2_fma()) continue;
+    std::vector<float> y = x;
+    bias_gelu(y.data(), 1, y.size(), y.size(), nullptr, isa);
+    double worst = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double xd = x[i];
+      const double ref = 0.5 * xd * (1.0 + std::erf(xd / std::sqrt(2.0)));
+      const double err = std::abs(y[i] - ref) / std::max(1.0, std::abs(xd));
+      worst = std::max(worst, err);
+      ASSERT_LT(err, 3e-7) << isa_name(isa) << " x=" << x[i] << " got " << y[i] << " want " << ref;
+    }
+    EXPECT_LT(worst, 3e-7) << isa_name(isa);
+  }
+}
+
+TEST(Elementwise, BiasGeluSimdMatchesScalarWithTails) {
+  SKIP_WITHOUT_AVX2();
+  for (size_t cols : {1u, 7u, 8u, 13u, 384u}) {
+    auto x = random_floats(3 * (cols + 2), 5, -4, 4);
+    auto bias = random_floats(cols, 6);
+    auto a = x, b = x;
+    bias_gelu(a.data(), 3, cols, cols + 2, bias.data(), Isa::kAvx2);
+    bias_gelu(b.data(), 3, cols, cols + 2, bias.data(), Isa::kScalar);
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (i % (cols + 2) >= cols) {
+        EXPECT_EQ(a[i], x[i]) << "wrote past the row";
+        continue;
+      }
+      EXPECT_NEAR(a[i], b[i], 1e-6) << cols << " " << i;
+    }
+  }
+}
+
+TEST(Elementwise, LayerNormSimdMatchesScalar) {
+  SKIP_WITHOUT_AVX2();
+  for (size_t cols : {5u, 8u, 13u, 384u}) {
+    const size_t rows = 4;
+    auto x = random_floats(rows * cols, 1, -3, 3);
+    for (size_t i = 0; i < x.size(); ++i) x[i] += 10.0f;  // a large mean: two-pass variance matters
+    auto res = random_floats(rows * cols, 2);
+    auto bias = random_floats(cols, 3);
+    auto gamma = random_floats(cols, 4, 0.5, 1.5);
+    auto beta = random_floats(cols, 5);
+    auto a = x, b = x;
+    bias_residual_layer_norm(a.data(), res.data(), bias.data(), gamma.data(), beta.data(), rows, cols, 1e-12f,
+                             Isa::kAvx2);
+    bias_residual_layer_norm(b.data(), res.data(), bias.data(), gamma.data(), beta.data(), rows, cols, 1e-12f,
+                             Isa::kScalar);
+    for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(a[i], b[i], 2e-5) << cols << " " << i;
+    // The scalar reference is what LayerNorm means: zero mean, unit variance before gamma/beta.
+    std::vector<float> plain = x;
+    std::vector<float> ones(cols, 1.0f), zeros(cols, 0.0f);
+    bias_residual_layer_norm(plain.data(), nullptr, nullptr, ones.data(), zeros.data(), rows, cols, 0.0f,
+                             Isa::kScalar);
+    double mean = 0, sq = 0;
+    for (size_t c = 0; c < cols; ++c) mean += plain[c];
+    for (size_t c = 0; c < cols; ++c) sq += plain[c] * plain[c];
+    EXPECT_NEAR(mean / cols, 0.0, 1e-6);
+    EXPECT_NEAR(sq / cols, 1.0, 1e-5);
+  }
+}
+
+// ---- attention --------------------------------------------------------------
+
+TEST(Attention, SimdMatchesScalar) {
+  SKIP_WITHOUT_AVX2();
+  for (size_t d : {8u, 32u, 64u, 24u}) {
+    for (size_t n : {1u, 2u, 7u, 8u, 9u, 31u, 33u, 100u}) {
+      const size_t ld = 3 * d + 5;  // strided rows, as in the fused QKV matrix
+      auto qkv = random_floats(n * ld, static_cast<uint32_t>(n * 100 + d), -2, 2);
+      std::vector<float> a(n * (d + 3), 9.0f), b(n * (d + 3), 9.0f);
+      std::vector<float> scratch(attention_scratch_floats(n, d));
+      const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+      attention_head(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, a.data(), d + 3, n, d, scale,
+                     scratch.data(), Isa::kAvx2);
+      attention_head(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, b.data(), d + 3, n, d, scale,
+                     scratch.data(), Isa::kScalar);
+      for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 2e-6) << "d=" << d << " n=" << n << " i=" << i;
+    }
+  }
+}
+
+TEST(Attention, EqualsPaddedBatchWithAdditiveKeyMask) {
+  // What the packed layout replaces: n real tokens padded to L with garbage
+  // keys masked by adding the most negative float, as PyTorch BERT does.
+  const size_t n = 5, L = 9, d = 16;
+  auto q = random_floats(L * d, 1), k = random_floats(L * d, 2), v = random_floats(L * d, 3);
+  const float scale = 0.25f;
+  std::vector<float> padded(n * d);
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<double> p(L);
+    double mx = -1e300, sum = 0;
+    for (size_t j = 0; j < L; ++j) {
+      double s = 0;
+      for (size_t c = 0; c < d; ++c) s += double(q[i * d + c]) * k[j * d + c];
+      p[j] = s * scale + (j < n ? 0.0 : double(std::numeric_limits<float>::lowest()));
+      mx = std::max(mx, p[j]);
+    }
+    for (auto& x : p) sum += (x = std::exp(x - mx));
+    for (size_t c = 0; c < d; ++c) {
+      double acc = 0;
+      for (size_t j = 0; j < L; ++j) acc += p[j] / sum * v[j * d + c];
+      padded[i * d + c] = static_cast<float>(acc);
+    }
+  }
+  for (Isa isa : {Isa::kScalar, best_isa()}) {
+    std::vector<float> out(n * d), scratch(attention_scratch_floats(n, d));
+    attention_head(q.data(), k.data(), v.data(), d, out.data(), d, n, d, scale, scratch.data(), isa);
+    for (size_t i = 0; i < out.size(); ++i) EXPECT_NEAR(out[i], padded[i], 1e-6) << isa_name(isa);
+  }
+}
+
+// ---- GEMM --------------------------------------------------------------------
+
+TEST(Gemm, EveryBackendMatchesTheReference) {
+  struct Case {
+    size_t m, n, k, lda, ldb, ldc;
+  };
+  const Case cases[] = {{1, 1, 1, 1, 1, 1},     {14, 1152, 384, 384, 384, 1152}, {3, 5, 7, 9, 8, 6},
+                        {65, 33, 17, 17, 20, 40}, {48, 384, 1536, 1536, 1536, 384}};
+  for (GemmBackend backend : gemm_backends()) {
+    for (const Case& c : cases) {
+      auto a = random_floats(c.m * c.lda, 1), b = random_floats(c.n * c.ldb, 2);
+      std::vector<float> got(c.m * c.ldc, 42.0f), want(c.m * c.ldc, 42.0f);
+      gemm_nt(c.m, c.n, c.k, a.data(), c.lda, b.data(), c.ldb, got.data(), c.ldc, backend);
+      gemm_nt(c.m, c.n, c.k, a.data(), c.lda, b.data(), c.ldb, want.data(), c.ldc, GemmBackend::kReference);
+      for (size_t i = 0; i < c.m; ++i)
+        for (size_t j = 0; j < c.ldc; ++j) {
+          const float g = got[i * c.ldc + j], w = want[i * c.ldc + j];
+          if (j >= c.n) {
+            ASSERT_EQ(g, 42.0f) << gemm_backend_name(backend) << " wrote outside C";
+            continue;
+          }
+          ASSERT_NEAR(g, w, 1e-5 * std::sqrt(double(c.k)) * (1 + std::abs(w)))
+              << gemm_backend_name(backend) << " m=" << c.m << " n=" << c.n << " k=" << c.k;
+        }
+    }
+  }
+}
+
+TEST(Gemm, ComputeThreadsBoundsAndRestoresThreadCounts) {
+  const int before = omp_get_max_threads();
+  {
+    ComputeThreads one(1);
+    EXPECT_EQ(one.threads(), 1);
+    EXPECT_EQ(omp_get_max_threads(), 1);
+    int seen = 0;
+#pragma omp parallel
+    {
+#pragma omp single
+      seen = omp_get_num_threads();
+    }
+    EXPECT_EQ(seen, 1);
+  }
+  EXPECT_EQ(omp_get_max_threads(), before);
+  ComputeThreads all(0);
+  EXPECT_EQ(all.threads(), default_thread_count());
+}
+
+}  // namespace
+}  // namespace simile::kernels

@@ -98,14 +98,13 @@ void AddedVocabulary::add(const std::vector<AddedToken>& tokens, ModelLookup mod
   for (const Entry& e : tokens_) next_id = std::max<int64_t>(next_id, e.id + 1);
   for (const AddedToken& t : tokens) {
     if (t.content.empty()) continue;
-    std::optional<int32_t> id;
     if (auto it = by_content_.find(t.content); it != by_content_.end()) {
-      // Same content again: the later definition replaces the earlier one.
-      id = tokens_[it->second].id;
+      // Same content again: the later definition replaces the earlier one
+      // and keeps its id.
       tokens_[it->second].token = t;
       continue;
     }
-    id = model_id(t.content);
+    std::optional<int32_t> id = model_id(t.content);
     if (!id) {
       id = static_cast<int32_t>(next_id++);
       ++outside_model_;

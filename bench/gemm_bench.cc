@@ -119,15 +119,22 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--threads") threads = parse_list(next());
-    else if (a == "--tokens") tokens = parse_list(next());
-    else if (a == "--reps") reps = std::atoi(next());
-    else if (a == "--min-ms") min_ms = std::atof(next());
-    else if (a == "--dnnl-isa") dnnl_isa = next();
-    else if (a == "--markdown") markdown = true;
+    if (a == "--threads")
+      threads = parse_list(next());
+    else if (a == "--tokens")
+      tokens = parse_list(next());
+    else if (a == "--reps")
+      reps = std::atoi(next());
+    else if (a == "--min-ms")
+      min_ms = std::atof(next());
+    else if (a == "--dnnl-isa")
+      dnnl_isa = next();
+    else if (a == "--markdown")
+      markdown = true;
     else {
-      std::fprintf(stderr, "usage: gemm_bench [--threads 1,2] [--tokens 14,64,...] [--reps 7] [--min-ms 30] "
-                           "[--dnnl-isa avx2|avx512] [--markdown]\n");
+      std::fprintf(stderr,
+                   "usage: gemm_bench [--threads 1,2] [--tokens 14,64,...] [--reps 7] [--min-ms 30] "
+                   "[--dnnl-isa avx2|avx512] [--markdown]\n");
       return 2;
     }
   }
@@ -145,8 +152,9 @@ int main(int argc, char** argv) {
 #endif
 
   if (markdown) {
-    std::printf("| shape (M x N x K) | threads | OpenBLAS ms | OpenBLAS GFLOP/s | OpenBLAS NN ms | oneDNN ms | "
-                "oneDNN GFLOP/s | oneDNN / OpenBLAS |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    std::printf(
+        "| shape (M x N x K) | threads | OpenBLAS ms | OpenBLAS GFLOP/s | OpenBLAS NN ms | oneDNN ms | "
+        "oneDNN GFLOP/s | oneDNN / OpenBLAS |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
   } else {
     std::printf("%-22s %3s %12s %8s %12s %12s %8s %8s\n", "shape", "thr", "openblas_ms", "GFLOP/s", "openblas_nn",
                 "onednn_ms", "GFLOP/s", "speedup");
@@ -169,8 +177,8 @@ int main(int argc, char** argv) {
                       c_blas.data(), s.n);
         };
         auto blas_nn = [&] {
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, s.n, s.k, 1.0f, a.data(), s.k, wt.data(), s.n,
-                      0.0f, c_nn.data(), s.n);
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, s.n, s.k, 1.0f, a.data(), s.k, wt.data(), s.n, 0.0f,
+                      c_nn.data(), s.n);
         };
         double t_blas = time_call(blas, reps, min_ms);
         double t_nn = time_call(blas_nn, reps, min_ms);

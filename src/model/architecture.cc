@@ -12,22 +12,32 @@ namespace {
 
 size_t dim_value(Dim d, const EncoderConfig& c) {
   switch (d) {
-    case Dim::kHidden: return c.hidden_size;
-    case Dim::kIntermediate: return c.intermediate_size;
-    case Dim::kVocab: return c.vocab_size;
-    case Dim::kPositions: return c.max_position_embeddings;
-    case Dim::kTokenTypes: return c.type_vocab_size;
+    case Dim::kHidden:
+      return c.hidden_size;
+    case Dim::kIntermediate:
+      return c.intermediate_size;
+    case Dim::kVocab:
+      return c.vocab_size;
+    case Dim::kPositions:
+      return c.max_position_embeddings;
+    case Dim::kTokenTypes:
+      return c.type_vocab_size;
   }
   return 0;
 }
 
 const char* dim_field(Dim d) {
   switch (d) {
-    case Dim::kHidden: return "hidden_size";
-    case Dim::kIntermediate: return "intermediate_size";
-    case Dim::kVocab: return "vocab_size";
-    case Dim::kPositions: return "max_position_embeddings";
-    case Dim::kTokenTypes: return "type_vocab_size";
+    case Dim::kHidden:
+      return "hidden_size";
+    case Dim::kIntermediate:
+      return "intermediate_size";
+    case Dim::kVocab:
+      return "vocab_size";
+    case Dim::kPositions:
+      return "max_position_embeddings";
+    case Dim::kTokenTypes:
+      return "type_vocab_size";
   }
   return "?";
 }
@@ -124,7 +134,8 @@ Result<EncoderWeights> load_encoder_weights(const Architecture& arch, const Enco
   std::vector<const TensorView*> tensors;
   size_t total = 0;
   auto add = [&](const TensorSpec& spec, size_t layer) -> Status {
-    SIMILE_ASSIGN_OR_RETURN(const TensorView* t, find_checked(spec, tensor_name(prefix, spec.name, layer), config, files));
+    SIMILE_ASSIGN_OR_RETURN(const TensorView* t,
+                            find_checked(spec, tensor_name(prefix, spec.name, layer), config, files));
     tensors.push_back(t);
     total += static_cast<size_t>(t->numel());
     return Status::ok();
@@ -145,7 +156,8 @@ Result<EncoderWeights> load_encoder_weights(const Architecture& arch, const Enco
   const size_t ne = arch.embedding_tensors.size(), nl = arch.layer_tensors.size();
   w.embeddings.assign(at.begin(), at.begin() + static_cast<long>(ne));
   for (size_t l = 0; l < config.num_hidden_layers; ++l)
-    w.layers.emplace_back(at.begin() + static_cast<long>(ne + l * nl), at.begin() + static_cast<long>(ne + (l + 1) * nl));
+    w.layers.emplace_back(at.begin() + static_cast<long>(ne + l * nl),
+                          at.begin() + static_cast<long>(ne + (l + 1) * nl));
   return w;
 }
 

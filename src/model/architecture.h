@@ -61,16 +61,16 @@ struct TensorSpec {
 // so a forward pass can treat adjacent table entries as one matrix.
 struct EncoderWeights {
   FloatBuffer arena;
-  std::vector<const float*> embeddings;         // by embedding_tensors index
+  std::vector<const float*> embeddings;           // by embedding_tensors index
   std::vector<std::vector<const float*>> layers;  // [layer][layer_tensors index]
 };
 
 struct Architecture {
-  const char* family;                      // "bert"
-  std::vector<const char*> model_types;    // config.json "model_type" values
-  std::vector<const char*> class_names;    // config.json "architectures" values, when model_type is absent
+  const char* family;                        // "bert"
+  std::vector<const char*> model_types;      // config.json "model_type" values
+  std::vector<const char*> class_names;      // config.json "architectures" values, when model_type is absent
   std::vector<const char*> weight_prefixes;  // tried in order ("" and "bert.")
-  std::vector<const char*> hidden_acts;    // supported config.json "hidden_act" values
+  std::vector<const char*> hidden_acts;      // supported config.json "hidden_act" values
   std::vector<TensorSpec> embedding_tensors;
   std::vector<TensorSpec> layer_tensors;
   // Builds the encoder from checked weights.

@@ -21,8 +21,22 @@ enum EmbeddingTensor { kWordEmb, kPositionEmb, kTypeEmb, kEmbNormW, kEmbNormB };
 // the weight arena they form one [3H, H] matrix and one [3H] bias: a single
 // GEMM computes all three projections.
 enum LayerTensor {
-  kQueryW, kKeyW, kValueW, kQueryB, kKeyB, kValueB, kAttnOutW, kAttnOutB, kAttnNormW, kAttnNormB,
-  kFfnInW, kFfnInB, kFfnOutW, kFfnOutB, kFfnNormW, kFfnNormB,
+  kQueryW,
+  kKeyW,
+  kValueW,
+  kQueryB,
+  kKeyB,
+  kValueB,
+  kAttnOutW,
+  kAttnOutB,
+  kAttnNormW,
+  kAttnNormB,
+  kFfnInW,
+  kFfnInB,
+  kFfnOutW,
+  kFfnOutB,
+  kFfnNormW,
+  kFfnNormB,
 };
 
 using D = Dim;
@@ -31,37 +45,37 @@ std::unique_ptr<Encoder> make_bert(const EncoderConfig& config, EncoderWeights w
 
 Architecture make_table_entry() {
   return {
-    "bert",
-    {"bert"},
-    {"BertModel", "BertForMaskedLM", "BertForPreTraining", "BertForSequenceClassification"},
-    {"", "bert."},
-    {"gelu"},
-    {
-        {"embeddings.word_embeddings.weight", {D::kVocab, D::kHidden}},
-        {"embeddings.position_embeddings.weight", {D::kPositions, D::kHidden}},
-        {"embeddings.token_type_embeddings.weight", {D::kTokenTypes, D::kHidden}},
-        {"embeddings.LayerNorm.weight", {D::kHidden}},
-        {"embeddings.LayerNorm.bias", {D::kHidden}},
-    },
-    {
-        {"encoder.layer.{}.attention.self.query.weight", {D::kHidden, D::kHidden}},
-        {"encoder.layer.{}.attention.self.key.weight", {D::kHidden, D::kHidden}},
-        {"encoder.layer.{}.attention.self.value.weight", {D::kHidden, D::kHidden}},
-        {"encoder.layer.{}.attention.self.query.bias", {D::kHidden}},
-        {"encoder.layer.{}.attention.self.key.bias", {D::kHidden}},
-        {"encoder.layer.{}.attention.self.value.bias", {D::kHidden}},
-        {"encoder.layer.{}.attention.output.dense.weight", {D::kHidden, D::kHidden}},
-        {"encoder.layer.{}.attention.output.dense.bias", {D::kHidden}},
-        {"encoder.layer.{}.attention.output.LayerNorm.weight", {D::kHidden}},
-        {"encoder.layer.{}.attention.output.LayerNorm.bias", {D::kHidden}},
-        {"encoder.layer.{}.intermediate.dense.weight", {D::kIntermediate, D::kHidden}},
-        {"encoder.layer.{}.intermediate.dense.bias", {D::kIntermediate}},
-        {"encoder.layer.{}.output.dense.weight", {D::kHidden, D::kIntermediate}},
-        {"encoder.layer.{}.output.dense.bias", {D::kHidden}},
-        {"encoder.layer.{}.output.LayerNorm.weight", {D::kHidden}},
-        {"encoder.layer.{}.output.LayerNorm.bias", {D::kHidden}},
-    },
-    make_bert,
+      "bert",
+      {"bert"},
+      {"BertModel", "BertForMaskedLM", "BertForPreTraining", "BertForSequenceClassification"},
+      {"", "bert."},
+      {"gelu"},
+      {
+          {"embeddings.word_embeddings.weight", {D::kVocab, D::kHidden}},
+          {"embeddings.position_embeddings.weight", {D::kPositions, D::kHidden}},
+          {"embeddings.token_type_embeddings.weight", {D::kTokenTypes, D::kHidden}},
+          {"embeddings.LayerNorm.weight", {D::kHidden}},
+          {"embeddings.LayerNorm.bias", {D::kHidden}},
+      },
+      {
+          {"encoder.layer.{}.attention.self.query.weight", {D::kHidden, D::kHidden}},
+          {"encoder.layer.{}.attention.self.key.weight", {D::kHidden, D::kHidden}},
+          {"encoder.layer.{}.attention.self.value.weight", {D::kHidden, D::kHidden}},
+          {"encoder.layer.{}.attention.self.query.bias", {D::kHidden}},
+          {"encoder.layer.{}.attention.self.key.bias", {D::kHidden}},
+          {"encoder.layer.{}.attention.self.value.bias", {D::kHidden}},
+          {"encoder.layer.{}.attention.output.dense.weight", {D::kHidden, D::kHidden}},
+          {"encoder.layer.{}.attention.output.dense.bias", {D::kHidden}},
+          {"encoder.layer.{}.attention.output.LayerNorm.weight", {D::kHidden}},
+          {"encoder.layer.{}.attention.output.LayerNorm.bias", {D::kHidden}},
+          {"encoder.layer.{}.intermediate.dense.weight", {D::kIntermediate, D::kHidden}},
+          {"encoder.layer.{}.intermediate.dense.bias", {D::kIntermediate}},
+          {"encoder.layer.{}.output.dense.weight", {D::kHidden, D::kIntermediate}},
+          {"encoder.layer.{}.output.dense.bias", {D::kHidden}},
+          {"encoder.layer.{}.output.LayerNorm.weight", {D::kHidden}},
+          {"encoder.layer.{}.output.LayerNorm.bias", {D::kHidden}},
+      },
+      make_bert,
   };
 }
 
@@ -102,11 +116,12 @@ Status BertEncoder::forward(const TokenBatch& batch, float* out, FloatBuffer& wo
                                     std::to_string(config_.max_position_embeddings) + " positions");
   for (size_t t = 0; t < T; ++t) {
     if (batch.ids[t] < 0 || static_cast<size_t>(batch.ids[t]) >= config_.vocab_size)
-      return Status::invalid_argument("token id " + std::to_string(batch.ids[t]) + " is outside the model's vocabulary of " +
-                                      std::to_string(config_.vocab_size));
+      return Status::invalid_argument("token id " + std::to_string(batch.ids[t]) +
+                                      " is outside the model's vocabulary of " + std::to_string(config_.vocab_size));
     if (batch.type_ids[t] < 0 || static_cast<size_t>(batch.type_ids[t]) >= config_.type_vocab_size)
-      return Status::invalid_argument("token type id " + std::to_string(batch.type_ids[t]) + " is outside the model's " +
-                                      std::to_string(config_.type_vocab_size) + " token types");
+      return Status::invalid_argument("token type id " + std::to_string(batch.type_ids[t]) +
+                                      " is outside the model's " + std::to_string(config_.type_vocab_size) +
+                                      " token types");
   }
 
   // Workspace: qkv [T, 3H] | ctx [T, H] | tmp [T, H] | ffn [T, I] | attention scratch per thread.
@@ -137,8 +152,7 @@ Status BertEncoder::forward(const TokenBatch& batch, float* out, FloatBuffer& wo
       for (size_t c = 0; c < H; ++c) row[c] = (w[c] + p[c]) + ty[c];
     }
   }
-  kernels::bias_residual_layer_norm(x, nullptr, nullptr, w_.embeddings[kEmbNormW], w_.embeddings[kEmbNormB], T, H,
-                                    eps);
+  kernels::bias_residual_layer_norm(x, nullptr, nullptr, w_.embeddings[kEmbNormW], w_.embeddings[kEmbNormB], T, H, eps);
 
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
   const long pairs = static_cast<long>(S * heads);
@@ -165,8 +179,7 @@ Status BertEncoder::forward(const TokenBatch& batch, float* out, FloatBuffer& wo
     kernels::gemm_nt(T, H, H, ctx, H, w[kAttnOutW], H, y, H);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (long t = 0; t < rows; ++t)
-      kernels::bias_residual_layer_norm(y + t * H, x + t * H, w[kAttnOutB], w[kAttnNormW],
-                                        w[kAttnNormB], 1, H, eps);
+      kernels::bias_residual_layer_norm(y + t * H, x + t * H, w[kAttnOutB], w[kAttnNormW], w[kAttnNormB], 1, H, eps);
     std::swap(x, y);
 
     // Feed-forward.
@@ -176,8 +189,7 @@ Status BertEncoder::forward(const TokenBatch& batch, float* out, FloatBuffer& wo
     kernels::gemm_nt(T, H, I, ffn, I, w[kFfnOutW], I, y, H);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (long t = 0; t < rows; ++t)
-      kernels::bias_residual_layer_norm(y + t * H, x + t * H, w[kFfnOutB], w[kFfnNormW],
-                                        w[kFfnNormB], 1, H, eps);
+      kernels::bias_residual_layer_norm(y + t * H, x + t * H, w[kFfnOutB], w[kFfnNormW], w[kFfnNormB], 1, H, eps);
     std::swap(x, y);
   }
   if (x != out) std::memcpy(out, x, T * H * sizeof(float));

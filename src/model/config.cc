@@ -63,20 +63,20 @@ Status parse_pooling_config(const json& j, const std::string& file, size_t hidde
   SIMILE_RETURN_IF_ERROR(read_bool(j, "include_prompt", &out->include_prompt, file));
 
   static const std::pair<const char*, std::optional<Pooling>> kFlags[] = {
-      {"pooling_mode_cls_token", Pooling::kCls},
-      {"pooling_mode_mean_tokens", Pooling::kMean},
-      {"pooling_mode_max_tokens", Pooling::kMax},
-      {"pooling_mode_mean_sqrt_len_tokens", Pooling::kMeanSqrtLen},
-      {"pooling_mode_lasttoken", Pooling::kLastToken},
-      {"pooling_mode_weightedmean_tokens", std::nullopt},
+      {"pooling_mode_cls_token", Pooling::kCls},       {"pooling_mode_mean_tokens", Pooling::kMean},
+      {"pooling_mode_max_tokens", Pooling::kMax},      {"pooling_mode_mean_sqrt_len_tokens", Pooling::kMeanSqrtLen},
+      {"pooling_mode_lasttoken", Pooling::kLastToken}, {"pooling_mode_weightedmean_tokens", std::nullopt},
   };
   std::string mode_name;
   SIMILE_RETURN_IF_ERROR(read_string(j, "pooling_mode", &mode_name, file));
   if (!mode_name.empty()) {
     static const std::pair<const char*, std::optional<Pooling>> kNames[] = {
-        {"cls", Pooling::kCls},           {"mean", Pooling::kMean},
-        {"max", Pooling::kMax},           {"mean_sqrt_len_tokens", Pooling::kMeanSqrtLen},
-        {"lasttoken", Pooling::kLastToken}, {"weightedmean", std::nullopt},
+        {"cls", Pooling::kCls},
+        {"mean", Pooling::kMean},
+        {"max", Pooling::kMax},
+        {"mean_sqrt_len_tokens", Pooling::kMeanSqrtLen},
+        {"lasttoken", Pooling::kLastToken},
+        {"weightedmean", std::nullopt},
     };
     for (const auto& [name, mode] : kNames)
       if (mode_name == name) {
@@ -164,9 +164,12 @@ Result<ModelDescription> describe_model(const std::string& dir_arg) {
         if (path.find("..") != std::string::npos || (!path.empty() && path[0] == '/'))
           return Status::corrupt(file + " names module path '" + path + "' outside the model directory");
         std::string kind = type.substr(type.rfind('.') == std::string::npos ? 0 : type.rfind('.') + 1);
-        if (kind == "Transformer") transformer_dir = dir / path;
-        else if (kind == "Pooling") pooling_dir = dir / path;
-        else if (kind == "Normalize") m.pipeline.normalize = true;
+        if (kind == "Transformer")
+          transformer_dir = dir / path;
+        else if (kind == "Pooling")
+          pooling_dir = dir / path;
+        else if (kind == "Normalize")
+          m.pipeline.normalize = true;
         else
           return Status::unsupported(m.dir + ": sentence-transformers module " + type +
                                      " is not supported (simile runs Transformer, Pooling, Normalize)");
@@ -196,8 +199,7 @@ Result<ModelDescription> describe_model(const std::string& dir_arg) {
     const fs::path file = pooling_dir / "config.json";
     SIMILE_ASSIGN_OR_RETURN(auto pooling, read_optional_json(file));
     if (!pooling)
-      return Status::corrupt("modules.json of " + m.dir + " has a Pooling module but " + file.string() +
-                             " is missing");
+      return Status::corrupt("modules.json of " + m.dir + " has a Pooling module but " + file.string() + " is missing");
     SIMILE_RETURN_IF_ERROR(parse_pooling_config(*pooling, file.string(), m.encoder.hidden_size, &m.pipeline));
   }
 
@@ -244,8 +246,10 @@ Result<ModelDescription> describe_model(const std::string& dir_arg) {
   // Tokens per text, as sentence-transformers decides it; never more than the
   // position table holds.
   size_t max_tokens = m.encoder.max_position_embeddings;
-  if (m.pipeline.max_seq_length) max_tokens = *m.pipeline.max_seq_length;
-  else if (m.pipeline.tokenizer_max_length) max_tokens = std::min(max_tokens, *m.pipeline.tokenizer_max_length);
+  if (m.pipeline.max_seq_length)
+    max_tokens = *m.pipeline.max_seq_length;
+  else if (m.pipeline.tokenizer_max_length)
+    max_tokens = std::min(max_tokens, *m.pipeline.tokenizer_max_length);
   m.max_tokens = std::min(max_tokens, m.encoder.max_position_embeddings);
   return m;
 }

@@ -49,7 +49,7 @@ struct PipelineConfig {
   Pooling pooling = Pooling::kMean;
   bool include_prompt = true;  // false: prompt tokens are left out of pooling
   bool normalize = false;
-  std::optional<size_t> max_seq_length;  // sentence_bert_config.json
+  std::optional<size_t> max_seq_length;        // sentence_bert_config.json
   std::optional<size_t> tokenizer_max_length;  // tokenizer_config.json model_max_length
   bool do_lower_case = false;
   std::vector<std::pair<std::string, std::string>> prompts;

@@ -124,8 +124,8 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
       return Status::invalid_argument("max tokens must be at least 2 (room for [CLS] and [SEP])");
     if (*options.max_tokens > model.encoder.max_position_embeddings)
       return Status::invalid_argument("max tokens " + std::to_string(*options.max_tokens) + " exceeds the " +
-                                      std::to_string(model.encoder.max_position_embeddings) +
-                                      " positions of model " + model.dir);
+                                      std::to_string(model.encoder.max_position_embeddings) + " positions of model " +
+                                      model.dir);
     impl->model.max_tokens = *options.max_tokens;
   }
   impl->pooling = options.pooling.value_or(model.pipeline.pooling);
@@ -180,8 +180,10 @@ Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts
       std::string text = prompt + texts[chunk + static_cast<size_t>(i)];
       if (im.model.pipeline.do_lower_case) text = lowercase_utf8(text);
       auto enc = im.tokenizer->encode(text);
-      if (enc.is_ok()) encodings[i] = std::move(enc).value();
-      else errors[i] = enc.status();
+      if (enc.is_ok())
+        encodings[i] = std::move(enc).value();
+      else
+        errors[i] = enc.status();
     }
     for (size_t i = 0; i < count; ++i) {
       if (!errors[i].is_ok()) return errors[i].with_context("text " + std::to_string(chunk + i));

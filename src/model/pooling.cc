@@ -10,11 +10,16 @@ namespace simile {
 
 std::string to_string(Pooling p) {
   switch (p) {
-    case Pooling::kCls: return "cls";
-    case Pooling::kMean: return "mean";
-    case Pooling::kMax: return "max";
-    case Pooling::kMeanSqrtLen: return "mean_sqrt_len";
-    case Pooling::kLastToken: return "lasttoken";
+    case Pooling::kCls:
+      return "cls";
+    case Pooling::kMean:
+      return "mean";
+    case Pooling::kMax:
+      return "max";
+    case Pooling::kMeanSqrtLen:
+      return "mean_sqrt_len";
+    case Pooling::kLastToken:
+      return "lasttoken";
   }
   return "?";
 }

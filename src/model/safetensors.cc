@@ -29,10 +29,10 @@ struct DTypeInfo {
 };
 
 constexpr DTypeInfo kDTypes[] = {
-    {DType::kBool, "BOOL", 1},    {DType::kU8, "U8", 1},   {DType::kI8, "I8", 1},    {DType::kF8E5M2, "F8_E5M2", 1},
-    {DType::kF8E4M3, "F8_E4M3", 1}, {DType::kI16, "I16", 2}, {DType::kU16, "U16", 2},  {DType::kF16, "F16", 2},
-    {DType::kBF16, "BF16", 2},    {DType::kI32, "I32", 4}, {DType::kU32, "U32", 4},  {DType::kF32, "F32", 4},
-    {DType::kF64, "F64", 8},      {DType::kI64, "I64", 8}, {DType::kU64, "U64", 8},
+    {DType::kBool, "BOOL", 1},      {DType::kU8, "U8", 1},   {DType::kI8, "I8", 1},   {DType::kF8E5M2, "F8_E5M2", 1},
+    {DType::kF8E4M3, "F8_E4M3", 1}, {DType::kI16, "I16", 2}, {DType::kU16, "U16", 2}, {DType::kF16, "F16", 2},
+    {DType::kBF16, "BF16", 2},      {DType::kI32, "I32", 4}, {DType::kU32, "U32", 4}, {DType::kF32, "F32", 4},
+    {DType::kF64, "F64", 8},        {DType::kI64, "I64", 8}, {DType::kU64, "U64", 8},
 };
 
 // The reference implementation refuses headers above 100 MB; so do we, before
@@ -181,8 +181,8 @@ Status SafetensorsFile::parse() {
                                   std::to_string(numel) + " x " + std::to_string(info->size) +
                                   " bytes) but a byte range of " + std::to_string(end - begin));
       if (end > data_size)
-        return corrupt(path_, where + " ends at byte " + std::to_string(end) + " of a " +
-                                  std::to_string(data_size) + "-byte data section (truncated?)");
+        return corrupt(path_, where + " ends at byte " + std::to_string(end) + " of a " + std::to_string(data_size) +
+                                  "-byte data section (truncated?)");
       t.data = data + begin;
       t.nbytes = end - begin;
       tensors_.push_back(std::move(t));
@@ -331,13 +331,15 @@ Status WeightFiles::read_f32(const TensorView& t, float* out) {
         if (n > 0) std::memcpy(aligned.data(), t.data, n * sizeof(uint16_t));
         src = aligned.data();
       }
-      if (t.dtype == DType::kF16) kernels::f16_to_f32(src, out, n);
-      else kernels::bf16_to_f32(src, out, n);
+      if (t.dtype == DType::kF16)
+        kernels::f16_to_f32(src, out, n);
+      else
+        kernels::bf16_to_f32(src, out, n);
       return Status::ok();
     }
     default:
-      return Status::unsupported("tensor '" + t.name + "' in " + (t.file ? *t.file : std::string("?")) +
-                                 " has dtype " + dtype_name(t.dtype) + "; weights must be F32, F16, BF16 or F64");
+      return Status::unsupported("tensor '" + t.name + "' in " + (t.file ? *t.file : std::string("?")) + " has dtype " +
+                                 dtype_name(t.dtype) + "; weights must be F32, F16, BF16 or F64");
   }
 }
 

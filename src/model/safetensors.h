@@ -26,7 +26,23 @@
 
 namespace simile {
 
-enum class DType : uint8_t { kBool, kU8, kI8, kF8E5M2, kF8E4M3, kI16, kU16, kF16, kBF16, kI32, kU32, kF32, kF64, kI64, kU64 };
+enum class DType : uint8_t {
+  kBool,
+  kU8,
+  kI8,
+  kF8E5M2,
+  kF8E4M3,
+  kI16,
+  kU16,
+  kF16,
+  kBF16,
+  kI32,
+  kU32,
+  kF32,
+  kF64,
+  kI64,
+  kU64
+};
 
 size_t dtype_size(DType dtype);
 const char* dtype_name(DType dtype);  // as spelled in the header: "F16", "BF16", ...

@@ -71,15 +71,16 @@ TEST(DescribeModel, SentenceTransformersDefaultsWhenFilesAreMissing) {
 
 TEST(DescribeModel, ReadsTheSentenceTransformersFiles) {
   TempDir dir;
-  make_dir(dir, kMiniConfig,
-           {{"modules.json", R"([{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+  make_dir(
+      dir, kMiniConfig,
+      {{"modules.json", R"([{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
                 {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
                 {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}])"},
-            {"1_Pooling/config.json", R"({"word_embedding_dimension": 384, "pooling_mode_cls_token": true,
+       {"1_Pooling/config.json", R"({"word_embedding_dimension": 384, "pooling_mode_cls_token": true,
                 "pooling_mode_mean_tokens": false, "include_prompt": false})"},
-            {"sentence_bert_config.json", R"({"max_seq_length": 200, "do_lower_case": true})"},
-            {"config_sentence_transformers.json",
-             R"({"prompts": {"query": "query: ", "passage": "passage: "}, "default_prompt_name": "query"})"}});
+       {"sentence_bert_config.json", R"({"max_seq_length": 200, "do_lower_case": true})"},
+       {"config_sentence_transformers.json",
+        R"({"prompts": {"query": "query: ", "passage": "passage: "}, "default_prompt_name": "query"})"}});
   auto m = describe_model(dir.str());
   ASSERT_TRUE(m.is_ok()) << m.status().message();
   EXPECT_EQ(m->pipeline.pooling, Pooling::kCls);
@@ -111,7 +112,8 @@ TEST(DescribeModel, PoolingConfigErrors) {
   auto m = describe_model(dir.str());
   EXPECT_EQ(m.status().code(), Status::Code::kCorrupt) << m.status().message();  // 1_Pooling/config.json missing
 
-  write_bytes(dir.file("1_Pooling/config.json"), R"({"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": true})");
+  write_bytes(dir.file("1_Pooling/config.json"),
+              R"({"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": true})");
   m = describe_model(dir.str());
   EXPECT_EQ(m.status().code(), Status::Code::kUnsupported);
   EXPECT_NE(m.status().message().find("several pooling modes"), std::string::npos) << m.status().message();
@@ -119,7 +121,8 @@ TEST(DescribeModel, PoolingConfigErrors) {
   write_bytes(dir.file("1_Pooling/config.json"), R"({"pooling_mode_weightedmean_tokens": true})");
   EXPECT_EQ(describe_model(dir.str()).status().code(), Status::Code::kUnsupported);
 
-  write_bytes(dir.file("1_Pooling/config.json"), R"({"word_embedding_dimension": 768, "pooling_mode_mean_tokens": true})");
+  write_bytes(dir.file("1_Pooling/config.json"),
+              R"({"word_embedding_dimension": 768, "pooling_mode_mean_tokens": true})");
   m = describe_model(dir.str());
   EXPECT_EQ(m.status().code(), Status::Code::kCorrupt);
   EXPECT_NE(m.status().message().find("768"), std::string::npos) << m.status().message();
@@ -127,10 +130,11 @@ TEST(DescribeModel, PoolingConfigErrors) {
 
 TEST(DescribeModel, UnsupportedModulesAndArchitectures) {
   TempDir dir;
-  make_dir(dir, kMiniConfig, {{"modules.json", R"([{"path": "", "type": "sentence_transformers.models.Transformer"},
+  make_dir(dir, kMiniConfig,
+           {{"modules.json", R"([{"path": "", "type": "sentence_transformers.models.Transformer"},
       {"path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
       {"path": "2_Dense", "type": "sentence_transformers.models.Dense"}])"},
-                              {"1_Pooling/config.json", R"({"pooling_mode_mean_tokens": true})"}});
+            {"1_Pooling/config.json", R"({"pooling_mode_mean_tokens": true})"}});
   auto m = describe_model(dir.str());
   EXPECT_EQ(m.status().code(), Status::Code::kUnsupported);
   EXPECT_NE(m.status().message().find("Dense"), std::string::npos) << m.status().message();
@@ -177,14 +181,18 @@ TEST(LoadEncoderWeights, ChecksEveryShapeAgainstTheConfig) {
   auto dims = [&](const TensorSpec& spec) {
     std::vector<uint64_t> shape;
     for (Dim d : spec.shape)
-      shape.push_back(d == Dim::kHidden ? 8 : d == Dim::kIntermediate ? 16 : d == Dim::kVocab ? 10 : d == Dim::kPositions ? 4 : 2);
+      shape.push_back(d == Dim::kHidden         ? 8
+                      : d == Dim::kIntermediate ? 16
+                      : d == Dim::kVocab        ? 10
+                      : d == Dim::kPositions    ? 4
+                                                : 2);
     return shape;
   };
   auto build = [&](const std::string& prefix, const std::string& broken) {
     std::vector<testing::FakeTensor> tensors;
     auto add = [&](const TensorSpec& spec) {
       std::string name = prefix + spec.name;
-      if (auto at = name.find("{}"); at != std::string::npos) name.replace(at, 2, "0");
+      if (auto at = name.find("{}"); at != std::string::npos) name = name.substr(0, at) + "0" + name.substr(at + 2);
       auto shape = dims(spec);
       if (name == prefix + broken) shape[0] += 1;
       uint64_t n = 1;
@@ -218,7 +226,8 @@ TEST(LoadEncoderWeights, ChecksEveryShapeAgainstTheConfig) {
   EXPECT_NE(w.status().message().find("[17, 8]"), std::string::npos) << w.status().message();
   EXPECT_NE(w.status().message().find("[16, 8]"), std::string::npos) << w.status().message();
 
-  write_bytes(dir.file("w.safetensors"), testing::make_safetensors({{"something.else", "F32", {1}, std::string(4, '\0')}}));
+  write_bytes(dir.file("w.safetensors"),
+              testing::make_safetensors({{"something.else", "F32", {1}, std::string(4, '\0')}}));
   files = WeightFiles::open(dir.file("w.safetensors"));
   ASSERT_TRUE(files.is_ok());
   w = load_encoder_weights(arch, *config, **files);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "model_test_util.h"
 #include "util/npy.h"
@@ -37,12 +38,30 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 // EmbedderOptions, field by field (designated initialisers trip -Wextra).
 struct Opts {
   EmbedderOptions o;
-  Opts& model(const std::string& m) { o.model = m; return *this; }
-  Opts& pooling(Pooling p) { o.pooling = p; return *this; }
-  Opts& normalize(bool n) { o.normalize = n; return *this; }
-  Opts& max_tokens(size_t n) { o.max_tokens = n; return *this; }
-  Opts& threads(int t) { o.threads = t; return *this; }
-  Opts& batch(size_t b) { o.batch_size = b; return *this; }
+  Opts& model(const std::string& m) {
+    o.model = m;
+    return *this;
+  }
+  Opts& pooling(Pooling p) {
+    o.pooling = p;
+    return *this;
+  }
+  Opts& normalize(bool n) {
+    o.normalize = n;
+    return *this;
+  }
+  Opts& max_tokens(size_t n) {
+    o.max_tokens = n;
+    return *this;
+  }
+  Opts& threads(int t) {
+    o.threads = t;
+    return *this;
+  }
+  Opts& batch(size_t b) {
+    o.batch_size = b;
+    return *this;
+  }
   operator EmbedderOptions() const { return o; }  // NOLINT: implicit by design
 };
 
@@ -182,6 +201,16 @@ TEST_F(EmbedderTest, SameVectorsWhateverTheBatchSizeOrderOrThreads) {
   }
 }
 
+TEST_F(EmbedderTest, ConcurrentCallsGiveTheSameVectors) {
+  const auto& texts = sample_texts();
+  const std::vector<float> base = embed_or_die(*embedder_, texts);
+  std::vector<std::vector<float>> got(3);
+  std::vector<std::thread> threads;
+  for (auto& g : got) threads.emplace_back([&] { g = embed_or_die(*embedder_, texts); });
+  for (auto& t : threads) t.join();
+  for (const auto& g : got) EXPECT_LE(max_abs_diff(g, base), 1e-6);
+}
+
 TEST_F(EmbedderTest, PoolingAndNormalizeOverrides) {
   const std::vector<std::string> texts = {"A man is eating food.", "Python can make you rich."};
   const std::vector<float> base = embed_or_die(*embedder_, texts);
@@ -201,8 +230,8 @@ TEST_F(EmbedderTest, PoolingAndNormalizeOverrides) {
     norm = std::sqrt(norm);
     EXPECT_GT(std::abs(norm - 1.0), 0.01) << "mean pooling without Normalize is not unit length";
     for (size_t c = 0; c < 384; ++c) {
-      EXPECT_NEAR(mean[o + c] / norm, base[o + c], 1e-6);                             // Normalize = L2
-      EXPECT_GE(max[o + c], mean[o + c]);                                               // max >= mean
+      EXPECT_NEAR(mean[o + c] / norm, base[o + c], 1e-6);                           // Normalize = L2
+      EXPECT_GE(max[o + c], mean[o + c]);                                           // max >= mean
       EXPECT_NEAR(sqrt_len[o + c], mean[o + c] * std::sqrt(double(tokens)), 1e-5);  // sum / sqrt(n)
     }
     EXPECT_LT(cosine(&cls[o], &mean[o], 384), 0.999);
@@ -232,8 +261,9 @@ TEST_F(EmbedderTest, Prompts) {
   EXPECT_NE(none.status().message().find("no prompts"), std::string::npos) << none.status().message();
 
   TempDir dir;
-  derive_model_dir(dir.path(), {}, {{"config_sentence_transformers.json",
-                                     R"({"prompts": {"query": "query: ", "passage": "passage: "},
+  derive_model_dir(dir.path(), {},
+                   {{"config_sentence_transformers.json",
+                     R"({"prompts": {"query": "query: ", "passage": "passage: "},
                                          "default_prompt_name": null})"}});
   auto e = open_or_die(Opts().model(dir.str()));
   auto q = e->prompt_for("query");
@@ -246,7 +276,8 @@ TEST_F(EmbedderTest, Prompts) {
 
   // include_prompt = false leaves the prompt's tokens out of the mean.
   TempDir excl;
-  derive_model_dir(excl.path(), {}, {{"1_Pooling/config.json", R"({"pooling_mode_mean_tokens": true, "include_prompt": false})"}});
+  derive_model_dir(excl.path(), {},
+                   {{"1_Pooling/config.json", R"({"pooling_mode_mean_tokens": true, "include_prompt": false})"}});
   auto x = open_or_die(Opts().model(excl.str()));
   auto with = embed_or_die(*x, {"what is a fox?"}, "query: ");
   auto plain = embed_or_die(*x, {"query: what is a fox?"});
@@ -286,14 +317,16 @@ TEST(EmbedderErrors, ClearMessagesForBrokenModels) {
     auto config = nlohmann::json::parse(testing::read_bytes(testing::default_model_dir() + "/config.json"));
     config["hidden_size"] = 512;
     config["num_attention_heads"] = 8;
-    derive_model_dir(dir.path(), {}, {{"config.json", config.dump()}, {"1_Pooling/config.json", R"({"pooling_mode_mean_tokens": true})"}});
+    derive_model_dir(
+        dir.path(), {},
+        {{"config.json", config.dump()}, {"1_Pooling/config.json", R"({"pooling_mode_mean_tokens": true})"}});
     expect(dir, Status::Code::kCorrupt, "has shape [30522, 384], but config.json (vocab_size 30522, hidden_size 512)");
   }
   {
     TempDir dir;
     derive_model_dir(dir.path(), {"model.safetensors"},
-                     {{"model.safetensors", testing::read_bytes(testing::default_model_dir() + "/model.safetensors")
-                                                .substr(0, 1 << 20)}});
+                     {{"model.safetensors",
+                       testing::read_bytes(testing::default_model_dir() + "/model.safetensors").substr(0, 1 << 20)}});
     expect(dir, Status::Code::kCorrupt, "model.safetensors");
   }
   auto missing = Embedder::open(Opts().model("no-such-model-anywhere"));

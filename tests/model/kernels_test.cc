@@ -30,7 +30,7 @@ std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1, float h
   return v;
 }
 
-#define SKIP_WITHOUT_AVX2()                                                         \
+#define SKIP_WITHOUT_AVX2() \
   if (!cpu_has_avx2_fma() || !cpu_has_f16c()) GTEST_SKIP() << "CPU lacks AVX2/FMA/F16C"
 
 // ---- half precision --------------------------------------------------------
@@ -39,9 +39,9 @@ TEST(Convert, F16ScalarKnownValues) {
   EXPECT_EQ(f16_to_f32(uint16_t{0x3C00}), 1.0f);
   EXPECT_EQ(f16_to_f32(uint16_t{0xC000}), -2.0f);
   EXPECT_EQ(f16_to_f32(uint16_t{0x7BFF}), 65504.0f);
-  EXPECT_EQ(f16_to_f32(uint16_t{0x0400}), 0x1p-14f);   // smallest normal
-  EXPECT_EQ(f16_to_f32(uint16_t{0x03FF}), 0x3FFp-24f); // largest subnormal
-  EXPECT_EQ(f16_to_f32(uint16_t{0x0001}), 0x1p-24f);   // smallest subnormal
+  EXPECT_EQ(f16_to_f32(uint16_t{0x0400}), 0x1p-14f);    // smallest normal
+  EXPECT_EQ(f16_to_f32(uint16_t{0x03FF}), 0x3FFp-24f);  // largest subnormal
+  EXPECT_EQ(f16_to_f32(uint16_t{0x0001}), 0x1p-24f);    // smallest subnormal
   EXPECT_EQ(f16_to_f32(uint16_t{0x8001}), -0x1p-24f);
   EXPECT_EQ(bits(f16_to_f32(uint16_t{0x8000})), 0x80000000u);  // -0
   EXPECT_EQ(f16_to_f32(uint16_t{0x7C00}), std::numeric_limits<float>::infinity());
@@ -59,8 +59,7 @@ TEST(Convert, F16SimdMatchesScalarOnEveryValue) {
   std::vector<float> simd(all.size()), scalar(all.size());
   f16_to_f32(all.data(), simd.data(), all.size(), Isa::kAvx2);
   f16_to_f32(all.data(), scalar.data(), all.size(), Isa::kScalar);
-  for (size_t i = 0; i < all.size(); ++i)
-    ASSERT_EQ(bits(simd[i]), bits(scalar[i])) << "half 0x" << std::hex << i;
+  for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(bits(simd[i]), bits(scalar[i])) << "half 0x" << std::hex << i;
 }
 
 TEST(Convert, Bf16SimdMatchesScalarOnEveryValue) {
@@ -119,8 +118,8 @@ TEST(Elementwise, GeluMatchesExactErf) {
   for (float v = -12.0f; v <= 12.0f; v += 0.00731f) x.push_back(v);
   auto r = random_floats(5000, 11, -6, 6);
   x.insert(x.end(), r.begin(), r.end());
-  for (float v : {0.0f, -0.0f, 1e-20f, -1e-20f, 0.70710677f, -0.70710677f, 0.7071068f, 1.4142135f, -1.4142135f,
-                  13.43f, -13.43f, 100.0f, -100.0f, 1e4f, -1e4f})
+  for (float v : {0.0f, -0.0f, 1e-20f, -1e-20f, 0.70710677f, -0.70710677f, 0.7071068f, 1.4142135f, -1.4142135f, 13.43f,
+                  -13.43f, 100.0f, -100.0f, 1e4f, -1e4f})
     x.push_back(v);
   for (Isa isa : {Isa::kScalar, Isa::kAvx2}) {
     if (isa == Isa::kAvx2 && !cpu_has_avx2_fma()) continue;
@@ -175,8 +174,7 @@ TEST(Elementwise, LayerNormSimdMatchesScalar) {
     // The scalar reference is what LayerNorm means: zero mean, unit variance before gamma/beta.
     std::vector<float> plain = x;
     std::vector<float> ones(cols, 1.0f), zeros(cols, 0.0f);
-    bias_residual_layer_norm(plain.data(), nullptr, nullptr, ones.data(), zeros.data(), rows, cols, 0.0f,
-                             Isa::kScalar);
+    bias_residual_layer_norm(plain.data(), nullptr, nullptr, ones.data(), zeros.data(), rows, cols, 0.0f, Isa::kScalar);
     double mean = 0, sq = 0;
     for (size_t c = 0; c < cols; ++c) mean += plain[c];
     for (size_t c = 0; c < cols; ++c) sq += plain[c] * plain[c];
@@ -196,10 +194,10 @@ TEST(Attention, SimdMatchesScalar) {
       std::vector<float> a(n * (d + 3), 9.0f), b(n * (d + 3), 9.0f);
       std::vector<float> scratch(attention_scratch_floats(n, d));
       const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-      attention_head(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, a.data(), d + 3, n, d, scale,
-                     scratch.data(), Isa::kAvx2);
-      attention_head(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, b.data(), d + 3, n, d, scale,
-                     scratch.data(), Isa::kScalar);
+      attention_head(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, a.data(), d + 3, n, d, scale, scratch.data(),
+                     Isa::kAvx2);
+      attention_head(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, b.data(), d + 3, n, d, scale, scratch.data(),
+                     Isa::kScalar);
       for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 2e-6) << "d=" << d << " n=" << n << " i=" << i;
     }
   }
@@ -241,8 +239,11 @@ TEST(Gemm, EveryBackendMatchesTheReference) {
   struct Case {
     size_t m, n, k, lda, ldb, ldc;
   };
-  const Case cases[] = {{1, 1, 1, 1, 1, 1},     {14, 1152, 384, 384, 384, 1152}, {3, 5, 7, 9, 8, 6},
-                        {65, 33, 17, 17, 20, 40}, {48, 384, 1536, 1536, 1536, 384}};
+  const Case cases[] = {{1, 1, 1, 1, 1, 1},
+                        {14, 1152, 384, 384, 384, 1152},
+                        {3, 5, 7, 9, 8, 6},
+                        {65, 33, 17, 17, 20, 40},
+                        {48, 384, 1536, 1536, 1536, 384}};
   for (GemmBackend backend : gemm_backends()) {
     for (const Case& c : cases) {
       auto a = random_floats(c.m * c.lda, 1), b = random_floats(c.n * c.ldb, 2);

@@ -25,9 +25,8 @@ class TempDir {
   TempDir() {
     static int counter = 0;
     std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("simile-model-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" +
-             std::to_string(rd()));
+    path_ = fs::temp_directory_path() / ("simile-model-test-" + std::to_string(getpid()) + "-" +
+                                         std::to_string(counter++) + "-" + std::to_string(rd()));
     fs::create_directories(path_);
   }
   ~TempDir() {
@@ -85,7 +84,8 @@ inline std::string make_safetensors(const std::vector<FakeTensor>& tensors, cons
   if (!metadata.is_null()) header["__metadata__"] = metadata;
   std::string data;
   for (const auto& t : tensors) {
-    header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {data.size(), data.size() + t.bytes.size()}}};
+    header[t.name] = {
+        {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {data.size(), data.size() + t.bytes.size()}}};
     data += t.bytes;
   }
   return safetensors_bytes(header.dump(), data);

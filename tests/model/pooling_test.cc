@@ -9,9 +9,9 @@ namespace simile {
 namespace {
 
 // Three real tokens and one padding row (mask 0) that must never leak in.
-const std::vector<float> kTokens = {1, 2,     //
-                                    3, 4,     //
-                                    5, -6,    //
+const std::vector<float> kTokens = {1,   2,     //
+                                    3,   4,     //
+                                    5,   -6,    //
                                     100, 100};  // padding
 const std::vector<uint8_t> kMask = {1, 1, 1, 0};
 

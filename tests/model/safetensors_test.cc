@@ -188,9 +188,9 @@ TEST(Safetensors, RejectsCorruptFiles) {
   }
   expect_corrupt(safetensors_bytes("{\"a\": ", eight_floats), "not valid JSON");
   expect_corrupt(safetensors_bytes("[1, 2]", eight_floats), "not a JSON object");
-  expect_corrupt(safetensors_bytes(header_with(R"("t": {"dtype": "Q4", "shape": [8], "data_offsets": [0, 4]})"),
-                                   eight_floats),
-                 "unknown dtype 'Q4'");
+  expect_corrupt(
+      safetensors_bytes(header_with(R"("t": {"dtype": "Q4", "shape": [8], "data_offsets": [0, 4]})"), eight_floats),
+      "unknown dtype 'Q4'");
   expect_corrupt(safetensors_bytes(header_with(R"("t": {"shape": [8], "data_offsets": [0, 32]})"), eight_floats),
                  "'t' has no dtype");
   expect_corrupt(safetensors_bytes(header_with(R"("t": {"dtype": "F32", "shape": [8]})"), eight_floats),

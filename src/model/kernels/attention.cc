@@ -38,89 +38,135 @@ void attention_scalar(const float* q, const float* k, const float* v, size_t ld,
   }
 }
 
+#define SIMILE_AVX2 __attribute__((target("avx2,fma"), always_inline)) inline
+
+SIMILE_AVX2 float hmax256(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
+SIMILE_AVX2 float hsum256(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// scores[0, np) -> exp(scores - max); returns 1 / sum. Lanes past n must
+// already hold -inf (they come out as exactly 0).
+__attribute__((target("avx2,fma"))) float softmax_numerators(float* scores, size_t np) {
+  __m256 vmax = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  for (size_t j = 0; j < np; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(scores + j));
+  const __m256 vm = _mm256_set1_ps(hmax256(vmax));
+  for (size_t j = 0; j < np; j += 8) _mm256_storeu_ps(scores + j, _mm256_sub_ps(_mm256_loadu_ps(scores + j), vm));
+  exp_inplace(scores, np, Isa::kAvx2);
+  __m256 vsum = _mm256_setzero_ps();
+  for (size_t j = 0; j < np; j += 8) vsum = _mm256_add_ps(vsum, _mm256_loadu_ps(scores + j));
+  return 1.0f / hsum256(vsum);
+}
+
+// Scores of R queries (R = 1 or 2) against all keys: s_r = scale * q_r . K^T.
+// Register blocking — R queries x B blocks of 8 keys — keeps R*B independent
+// FMA chains in flight and loads each key block once for all R queries.
+template <int R>
+__attribute__((target("avx2,fma"))) void scores_block(const float* q, size_t ld, const float* kt, size_t np, size_t d,
+                                                      float scale, float* scores) {
+  constexpr int B = 4;
+  const __m256 vscale = _mm256_set1_ps(scale);
+  size_t jb = 0;
+  for (; jb + 8 * B <= np; jb += 8 * B) {
+    __m256 acc[R][B];
+    for (int r = 0; r < R; ++r)
+      for (int b = 0; b < B; ++b) acc[r][b] = _mm256_setzero_ps();
+    for (size_t c = 0; c < d; ++c) {
+      const float* row = kt + c * np + jb;
+      __m256 k[B];
+      for (int b = 0; b < B; ++b) k[b] = _mm256_loadu_ps(row + 8 * b);
+      for (int r = 0; r < R; ++r) {
+        const __m256 qc = _mm256_broadcast_ss(q + r * ld + c);
+        for (int b = 0; b < B; ++b) acc[r][b] = _mm256_fmadd_ps(qc, k[b], acc[r][b]);
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      for (int b = 0; b < B; ++b) _mm256_storeu_ps(scores + r * np + jb + 8 * b, _mm256_mul_ps(acc[r][b], vscale));
+  }
+  for (; jb < np; jb += 8) {
+    __m256 acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+    for (size_t c = 0; c < d; ++c) {
+      const __m256 k = _mm256_loadu_ps(kt + c * np + jb);
+      for (int r = 0; r < R; ++r) acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(q + r * ld + c), k, acc[r]);
+    }
+    for (int r = 0; r < R; ++r) _mm256_storeu_ps(scores + r * np + jb, _mm256_mul_ps(acc[r], vscale));
+  }
+}
+
+// out_r = inv_r * sum_j p_r[j] v_j for R queries, blocked like scores_block.
+template <int R>
+__attribute__((target("avx2,fma"))) void weighted_values(const float* p, size_t np, const float* inv, const float* v,
+                                                         size_t ld, size_t n, size_t d, float* out, size_t ld_out) {
+  constexpr int B = 4;
+  size_t c = 0;
+  for (; c + 8 * B <= d; c += 8 * B) {
+    __m256 acc[R][B];
+    for (int r = 0; r < R; ++r)
+      for (int b = 0; b < B; ++b) acc[r][b] = _mm256_setzero_ps();
+    for (size_t j = 0; j < n; ++j) {
+      const float* vj = v + j * ld + c;
+      __m256 x[B];
+      for (int b = 0; b < B; ++b) x[b] = _mm256_loadu_ps(vj + 8 * b);
+      for (int r = 0; r < R; ++r) {
+        const __m256 pj = _mm256_broadcast_ss(p + r * np + j);
+        for (int b = 0; b < B; ++b) acc[r][b] = _mm256_fmadd_ps(pj, x[b], acc[r][b]);
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      for (int b = 0; b < B; ++b)
+        _mm256_storeu_ps(out + r * ld_out + c + 8 * b, _mm256_mul_ps(acc[r][b], _mm256_set1_ps(inv[r])));
+  }
+  for (; c < d; c += 8) {
+    __m256 acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+    for (size_t j = 0; j < n; ++j) {
+      const __m256 x = _mm256_loadu_ps(v + j * ld + c);
+      for (int r = 0; r < R; ++r) acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(p + r * np + j), x, acc[r]);
+    }
+    for (int r = 0; r < R; ++r) _mm256_storeu_ps(out + r * ld_out + c, _mm256_mul_ps(acc[r], _mm256_set1_ps(inv[r])));
+  }
+}
+
 // head_dim must be a multiple of 8. Keys are transposed once into kt
-// (head_dim x np, np = n rounded up to 8) so each query's scores come out 8
-// keys per instruction; the weighted sum of values then runs 8 dims at a time.
+// (head_dim x np, np = n rounded up to 8) so scores come out 8 keys per
+// instruction; queries go two at a time.
 __attribute__((target("avx2,fma"))) void attention_avx2(const float* q, const float* k, const float* v, size_t ld,
                                                         float* out, size_t ld_out, size_t n, size_t d, float scale,
                                                         float* scratch) {
   const size_t np = round_up8(n);
   float* kt = scratch;
-  float* scores = scratch + d * np;
+  float* scores = scratch + d * np;  // two rows of np
   for (size_t c = 0; c < d; ++c) {
     float* dst = kt + c * np;
     for (size_t j = 0; j < n; ++j) dst[j] = k[j * ld + c];
     for (size_t j = n; j < np; ++j) dst[j] = 0.0f;
   }
-  const __m256 vscale = _mm256_set1_ps(scale);
   const float neg_inf = -std::numeric_limits<float>::infinity();
-  for (size_t i = 0; i < n; ++i) {
-    const float* qi = q + i * ld;
-    // scores = scale * (q_i . K^T), four blocks of 8 keys per pass over q_i.
-    size_t jb = 0;
-    for (; jb + 32 <= np; jb += 32) {
-      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-      for (size_t c = 0; c < d; ++c) {
-        const __m256 qc = _mm256_broadcast_ss(qi + c);
-        const float* row = kt + c * np + jb;
-        a0 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(row), a0);
-        a1 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(row + 8), a1);
-        a2 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(row + 16), a2);
-        a3 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(row + 24), a3);
-      }
-      _mm256_storeu_ps(scores + jb, _mm256_mul_ps(a0, vscale));
-      _mm256_storeu_ps(scores + jb + 8, _mm256_mul_ps(a1, vscale));
-      _mm256_storeu_ps(scores + jb + 16, _mm256_mul_ps(a2, vscale));
-      _mm256_storeu_ps(scores + jb + 24, _mm256_mul_ps(a3, vscale));
+  size_t i = 0;
+  for (; i + 2 <= n; i += 2) {
+    scores_block<2>(q + i * ld, ld, kt, np, d, scale, scores);
+    float inv[2];
+    for (int r = 0; r < 2; ++r) {
+      for (size_t j = n; j < np; ++j) scores[r * np + j] = neg_inf;
+      inv[r] = softmax_numerators(scores + r * np, np);
     }
-    for (; jb < np; jb += 8) {
-      __m256 a0 = _mm256_setzero_ps();
-      for (size_t c = 0; c < d; ++c)
-        a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(qi + c), _mm256_loadu_ps(kt + c * np + jb), a0);
-      _mm256_storeu_ps(scores + jb, _mm256_mul_ps(a0, vscale));
-    }
-    for (size_t j = n; j < np; ++j) scores[j] = neg_inf;  // padding lanes weigh exactly 0
-
-    // Softmax numerator and denominator; the division is applied to the output.
-    __m256 vmax = _mm256_set1_ps(neg_inf);
-    for (size_t j = 0; j < np; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(scores + j));
-    float lanes[8];
-    _mm256_storeu_ps(lanes, vmax);
-    const float max_score = *std::max_element(lanes, lanes + 8);
-    const __m256 vm = _mm256_set1_ps(max_score);
-    for (size_t j = 0; j < np; j += 8) _mm256_storeu_ps(scores + j, _mm256_sub_ps(_mm256_loadu_ps(scores + j), vm));
-    exp_inplace(scores, np, Isa::kAvx2);
-    __m256 vsum = _mm256_setzero_ps();
-    for (size_t j = 0; j < np; j += 8) vsum = _mm256_add_ps(vsum, _mm256_loadu_ps(scores + j));
-    _mm256_storeu_ps(lanes, vsum);
-    float sum = 0;
-    for (float l : lanes) sum += l;
-    const __m256 inv = _mm256_set1_ps(1.0f / sum);
-
-    // out_i = (sum_j p_j v_j) / sum
-    float* oi = out + i * ld_out;
-    size_t c = 0;
-    for (; c + 32 <= d; c += 32) {
-      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-      for (size_t j = 0; j < n; ++j) {
-        const __m256 p = _mm256_broadcast_ss(scores + j);
-        const float* vj = v + j * ld + c;
-        a0 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj), a0);
-        a1 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj + 8), a1);
-        a2 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj + 16), a2);
-        a3 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj + 24), a3);
-      }
-      _mm256_storeu_ps(oi + c, _mm256_mul_ps(a0, inv));
-      _mm256_storeu_ps(oi + c + 8, _mm256_mul_ps(a1, inv));
-      _mm256_storeu_ps(oi + c + 16, _mm256_mul_ps(a2, inv));
-      _mm256_storeu_ps(oi + c + 24, _mm256_mul_ps(a3, inv));
-    }
-    for (; c < d; c += 8) {
-      __m256 a0 = _mm256_setzero_ps();
-      for (size_t j = 0; j < n; ++j)
-        a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(scores + j), _mm256_loadu_ps(v + j * ld + c), a0);
-      _mm256_storeu_ps(oi + c, _mm256_mul_ps(a0, inv));
-    }
+    weighted_values<2>(scores, np, inv, v, ld, n, d, out + i * ld_out, ld_out);
+  }
+  if (i < n) {
+    scores_block<1>(q + i * ld, ld, kt, np, d, scale, scores);
+    for (size_t j = n; j < np; ++j) scores[j] = neg_inf;
+    float inv = softmax_numerators(scores, np);
+    weighted_values<1>(scores, np, &inv, v, ld, n, d, out + i * ld_out, ld_out);
   }
 }
 
@@ -128,7 +174,7 @@ __attribute__((target("avx2,fma"))) void attention_avx2(const float* q, const fl
 
 size_t attention_scratch_floats(size_t n, size_t head_dim) {
   const size_t np = round_up8(n);
-  return head_dim * np + np;
+  return head_dim * np + 2 * np;
 }
 
 void attention_head(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,

@@ -179,10 +179,9 @@ void bias_gelu(float* x, size_t rows, size_t cols, size_t ld, const float* bias,
     }
 }
 
-void bias_residual_layer_norm(float* x, const float* residual, const float* bias, const float* gamma,
-                              const float* beta, size_t rows, size_t cols, float eps, Isa isa) {
-  if (isa == Isa::kAvx2 && cpu_has_avx2_fma())
-    return layer_norm_avx2(x, residual, bias, gamma, beta, rows, cols, eps);
+void bias_residual_layer_norm(float* x, const float* residual, const float* bias, const float* gamma, const float* beta,
+                              size_t rows, size_t cols, float eps, Isa isa) {
+  if (isa == Isa::kAvx2 && cpu_has_avx2_fma()) return layer_norm_avx2(x, residual, bias, gamma, beta, rows, cols, eps);
   for (size_t r = 0; r < rows; ++r) {
     float* row = x + r * cols;
     double sum = 0;
@@ -197,8 +196,7 @@ void bias_residual_layer_norm(float* x, const float* residual, const float* bias
     double sq = 0;
     for (size_t c = 0; c < cols; ++c) sq += (row[c] - mean) * (row[c] - mean);
     const double rstd = 1.0 / std::sqrt(sq / static_cast<double>(cols) + eps);
-    for (size_t c = 0; c < cols; ++c)
-      row[c] = static_cast<float>((row[c] - mean) * rstd) * gamma[c] + beta[c];
+    for (size_t c = 0; c < cols; ++c) row[c] = static_cast<float>((row[c] - mean) * rstd) * gamma[c] + beta[c];
   }
 }
 

@@ -26,7 +26,7 @@ void bias_gelu(float* x, size_t rows, size_t cols, size_t ld, const float* bias,
 //   x = LayerNorm(x + bias + residual) * gamma + beta
 // with biased variance, as torch.nn.functional.layer_norm. bias and residual
 // may be null; residual may not alias x.
-void bias_residual_layer_norm(float* x, const float* residual, const float* bias, const float* gamma,
-                              const float* beta, size_t rows, size_t cols, float eps, Isa isa = best_isa());
+void bias_residual_layer_norm(float* x, const float* residual, const float* bias, const float* gamma, const float* beta,
+                              size_t rows, size_t cols, float eps, Isa isa = best_isa());
 
 }  // namespace simile::kernels

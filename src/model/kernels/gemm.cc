@@ -36,9 +36,12 @@ void gemm_reference(size_t m, size_t n, size_t k, const float* a, size_t lda, co
 
 const char* gemm_backend_name(GemmBackend backend) {
   switch (backend) {
-    case GemmBackend::kReference: return "reference";
-    case GemmBackend::kOpenBlas: return "openblas";
-    case GemmBackend::kOneDnn: return "onednn";
+    case GemmBackend::kReference:
+      return "reference";
+    case GemmBackend::kOpenBlas:
+      return "openblas";
+    case GemmBackend::kOneDnn:
+      return "onednn";
   }
   return "?";
 }
@@ -60,8 +63,8 @@ GemmBackend default_gemm_backend() {
   return backend;
 }
 
-void gemm_nt(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* c,
-             size_t ldc, GemmBackend backend) {
+void gemm_nt(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc,
+             GemmBackend backend) {
   if (m == 0 || n == 0) return;
   switch (backend) {
     case GemmBackend::kReference:

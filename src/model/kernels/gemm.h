@@ -23,8 +23,8 @@ GemmBackend default_gemm_backend();
 // floats. B is a weight matrix in PyTorch's Linear layout [out, in]. Threads:
 // the count set by the enclosing ComputeThreads (OpenBLAS and oneDNN both
 // parallelise one call internally).
-void gemm_nt(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* c,
-             size_t ldc, GemmBackend backend = default_gemm_backend());
+void gemm_nt(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc,
+             GemmBackend backend = default_gemm_backend());
 
 // Bounds the threads of every parallel section below it on this thread — the
 // BLAS's and our own OpenMP loops — to `threads`, and restores the previous

@@ -28,6 +28,7 @@ Result<Pooling> parse_pooling(const std::string& name);  // "cls", "mean", "max"
 struct ModelInfo {
   std::string name;          // cache name, or the directory's base name
   std::string dir;           // absolute path of the model directory
+  std::string tokenizer_path;  // its tokenizer.json
   std::string architecture;  // config.json "architectures"[0] or model_type
   std::string model_type;    // config.json "model_type" ("bert", ...)
   size_t dims = 0;           // output vector size
@@ -42,6 +43,10 @@ struct ModelInfo {
   uint64_t weight_bytes = 0; // total size of the safetensors files
   std::vector<std::pair<std::string, std::string>> prompts;  // name -> prefix
   std::string default_prompt_name;
+  // XXH3-128 (hex) of what decides the vectors: the weights (names, dtypes,
+  // shapes, bytes), tokenizer.json and config.json. Collections record it so
+  // vectors of different models never mix.
+  std::string fingerprint;
 };
 
 struct EmbedderOptions {

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   simile::cli::add_tokenize_command(app);
   simile::cli::add_similarity_command(app);
   simile::cli::add_models_command(app);
+  simile::cli::add_collection_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -35,7 +35,8 @@ nlohmann::json info_json(const ModelInfo& m) {
           {"dtype", m.dtype},
           {"weight_bytes", m.weight_bytes},
           {"prompts", prompts},
-          {"default_prompt_name", m.default_prompt_name}};
+          {"default_prompt_name", m.default_prompt_name},
+          {"fingerprint", m.fingerprint}};
 }
 
 void log_line(const std::string& line) { std::cerr << line << "\n"; }

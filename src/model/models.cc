@@ -1,17 +1,22 @@
 // The model cache: model_cache_dir, resolve_model_dir, inspect_model,
 // list_models. (pull_model lives in model_pull.cc.)
+#include "simile/models.h"
+
 #include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <string_view>
 
 #include "model/architecture.h"
 #include "model/config.h"
 #include "model/model_info.h"
 #include "model/safetensors.h"
-#include "simile/models.h"
+#include "util/file_util.h"
+#include "util/hash.h"
 
 namespace simile {
 
@@ -36,11 +41,28 @@ std::vector<std::string> cached_names() {
   return names;
 }
 
+// Hashes tensors in name order, each with its dtype and shape, so the
+// fingerprint does not depend on how the weights are split into files.
+std::string model_fingerprint(const ModelDescription& model, const WeightFiles& files) {
+  ContentHash hash;
+  for (const std::string& name : files.names()) {
+    const TensorView* t = files.find(name);
+    hash.add(name).add(std::to_string(static_cast<int>(t->dtype)) + t->shape_string());
+    hash.add(std::string_view(reinterpret_cast<const char*>(t->data), t->nbytes));
+  }
+  for (const std::string& path : {model.tokenizer_path(), model.encoder_dir + "/config.json"}) {
+    auto text = read_file(path);
+    hash.add(text.is_ok() ? *text : std::string());
+  }
+  return hash.hex();
+}
+
 }  // namespace
 
 ModelInfo make_model_info(const ModelDescription& model, const WeightFiles& files) {
   ModelInfo info;
   info.dir = model.dir;
+  info.tokenizer_path = model.tokenizer_path();
   info.name = fs::path(model.dir).filename().string();
   info.architecture = model.encoder.architecture;
   info.model_type = model.encoder.model_type;
@@ -56,6 +78,7 @@ ModelInfo make_model_info(const ModelDescription& model, const WeightFiles& file
   info.weight_bytes = files.total_bytes();
   info.prompts = model.pipeline.prompts;
   info.default_prompt_name = model.pipeline.default_prompt_name;
+  info.fingerprint = model_fingerprint(model, files);
   return info;
 }
 
@@ -75,7 +98,8 @@ Result<std::string> resolve_model_dir(const std::string& name_or_dir) {
   std::error_code ec;
   if (fs::is_directory(name, ec)) return fs::absolute(name, ec).lexically_normal().string();
   if (fs::exists(name, ec))
-    return Status::invalid_argument(name + " is a file; a model is a directory holding config.json, "
+    return Status::invalid_argument(name +
+                                    " is a file; a model is a directory holding config.json, "
                                     "tokenizer.json and *.safetensors weights");
   const std::string cache = model_cache_dir();
   if (name.find('/') == std::string::npos && name != "." && name != "..") {
@@ -92,7 +116,8 @@ Result<std::string> resolve_model_dir(const std::string& name_or_dir) {
   } else {
     std::string known;
     for (const auto& n : pullable) known += (known.empty() ? "" : ", ") + n;
-    msg += "`simile models pull NAME` downloads one of: " + known + "; any sentence-transformers directory can "
+    msg += "`simile models pull NAME` downloads one of: " + known +
+           "; any sentence-transformers directory can "
            "also be used by its path";
   }
   return Status::not_found(msg);

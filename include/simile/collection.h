@@ -1,0 +1,156 @@
+// Collections: documents stored in a SQLite database, embedded with one model,
+// searched by meaning.
+//
+//   auto db = simile::Database::open("");              // the default file
+//   auto c = (*db)->open_collection("notes", &settings); // created if missing
+//   auto summary = (*c)->add({"docs/"}, {});
+//   auto hits = (*c)->search("how do I rotate logs?", {.k = 5});
+//
+// The database file is the source of truth (docs/formats/store.md); every
+// acknowledged write survives a crash. Thread safety: a Database and the
+// Collections opened from it are used by one thread at a time; several
+// processes may open the same file (one writer at a time).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "simile/embedder.h"
+#include "simile/status.h"
+
+namespace simile {
+
+// Chosen when a collection is created; fixed afterwards (reembed() changes
+// the model).
+struct CollectionSettings {
+  std::string model;                // cache name or directory; empty = the default model
+  std::string metric = "cosine";    // cosine | dot | l2
+  std::string vector_type = "f32";  // f32 | f16 | int8
+  size_t chunk_tokens = 0;          // 0 = as many as the model takes
+  size_t overlap_tokens = 0;
+  // Unset: the model's prompts named "query" and "document" (or "passage").
+  std::optional<std::string> query_prompt;
+  std::optional<std::string> document_prompt;
+};
+
+struct CollectionInfo {
+  std::string name;
+  std::string model;
+  std::string model_fingerprint;
+  size_t dims = 0;
+  std::string pooling;
+  bool normalize = false;
+  std::string query_prompt;
+  std::string document_prompt;
+  size_t chunk_tokens = 0;
+  size_t overlap_tokens = 0;
+  std::string metric;
+  std::string vector_type;
+  size_t related_k = 0;  // 0 = related lists not kept
+  std::string created_at;
+  size_t documents = 0;
+  size_t chunks = 0;
+};
+
+enum class OnError { kSkip, kFail };
+
+struct IngestOptions {
+  std::string format;  // "" = by file extension; txt md html json jsonl csv lines
+  std::string id_field;
+  std::string text_field = "text";
+  std::string title_field = "title";
+  std::vector<std::string> meta_fields;  // empty = every other field
+  OnError on_error = OnError::kFail;
+  size_t commit_chunks = 512;  // chunks embedded and committed together
+  // Called after each commit with the ids it made durable.
+  std::function<void(const std::vector<std::string>& committed_ids)> on_commit;
+  // Called for every bad input item (also when skipping it).
+  std::function<void(const Status& problem)> on_problem;
+  // Called as documents are processed: (done, total or 0 if unknown).
+  std::function<void(size_t done, size_t total)> on_progress;
+  // Polled between batches; true stops the ingest cleanly after a commit.
+  std::function<bool()> should_stop;
+};
+
+struct IngestSummary {
+  size_t added = 0;
+  size_t updated = 0;
+  size_t unchanged = 0;
+  size_t failed = 0;  // bad items (skipped, or the one that stopped the ingest)
+  size_t chunks = 0;  // chunks embedded
+  size_t tokens = 0;  // tokens embedded
+  double seconds = 0;
+  bool interrupted = false;
+};
+
+struct SearchOptions {
+  size_t k = 10;
+  std::string filter;  // metadata filter expression ("" = none)
+};
+
+struct SearchHit {
+  std::string id;
+  std::string title;
+  float score = 0;           // by the collection's metric; higher is closer (l2: negative distance)
+  std::string chunk;         // the best matching chunk's text
+  size_t chunk_begin = 0;    // its span in the document, in code points
+  size_t chunk_end = 0;
+  std::string meta;          // the document's metadata, JSON
+};
+
+struct RelatedSummary {
+  size_t documents = 0;  // lists (re)computed
+  double seconds = 0;
+};
+
+class Collection {
+ public:
+  virtual ~Collection() = default;
+  virtual const CollectionInfo& info() const = 0;
+
+  // Reads files, directories or "-" (stdin), chunks, embeds and stores the
+  // documents: new ids are added, changed ones replaced, unchanged skipped.
+  virtual Result<IngestSummary> add(const std::vector<std::string>& inputs, const IngestOptions& options) = 0;
+  // Deletes documents by id; returns how many existed.
+  virtual Result<size_t> remove(const std::vector<std::string>& ids) = 0;
+
+  // Documents whose best chunk is nearest the query.
+  virtual Result<std::vector<SearchHit>> search(const std::string& query, const SearchOptions& options) = 0;
+  // Documents most similar to a stored one (whole-document vectors).
+  virtual Result<std::vector<SearchHit>> similar(const std::string& id, const SearchOptions& options) = 0;
+  // Computes every document's top-k related documents into the `related`
+  // table and keeps them current on later writes.
+  virtual Result<RelatedSummary> update_related(size_t k) = 0;
+  // The stored related list of a document.
+  virtual Result<std::vector<SearchHit>> related(const std::string& id) = 0;
+  // Re-chunks and re-embeds every document with another model.
+  virtual Result<IngestSummary> reembed(const EmbedderOptions& model, const IngestOptions& options) = 0;
+};
+
+class Database {
+ public:
+  // "" = default_path(). The file and its directory are created if missing.
+  static Result<std::unique_ptr<Database>> open(const std::string& path);
+  // $SIMILE_HOME/simile.db, else $XDG_DATA_HOME/simile/simile.db, else
+  // ~/.local/share/simile/simile.db.
+  static std::string default_path();
+
+  virtual ~Database() = default;
+  virtual const std::string& path() const = 0;
+  virtual Result<std::vector<CollectionInfo>> list() = 0;
+  virtual Result<CollectionInfo> info(const std::string& name) = 0;
+  virtual Status drop(const std::string& name) = 0;
+  // Opens a collection with its model. With `create_with`, a missing
+  // collection is created with those settings (an existing one must agree
+  // with any model given there). `runtime` sets threads / batch size.
+  virtual Result<std::unique_ptr<Collection>> open_collection(const std::string& name,
+                                                              const CollectionSettings* create_with,
+                                                              const EmbedderOptions& runtime = {}) = 0;
+};
+
+}  // namespace simile

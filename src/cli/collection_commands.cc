@@ -1,0 +1,403 @@
+// simile add | delete | search | similar | related | reembed | collections:
+// documents in a collection database.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/cli.h"
+#include "cli/embedder_flags.h"
+#include "cli/progress.h"
+#include "simile/collection.h"
+
+namespace simile::cli {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+// The first Ctrl-C asks the ingest to stop after its current commit; a
+// second one kills the process the usual way (committed work is safe).
+void on_sigint(int) {
+  g_interrupted.store(true);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
+
+struct DbFlag {
+  std::string path;
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("--db", path, "collection database file (default: $SIMILE_HOME/simile.db or the XDG data dir)");
+  }
+  std::unique_ptr<Database> open() const { return take(Database::open(path)); }
+};
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+nlohmann::json info_json(const CollectionInfo& c) {
+  return {{"name", c.name},
+          {"model", c.model},
+          {"model_fingerprint", c.model_fingerprint},
+          {"dims", c.dims},
+          {"pooling", c.pooling},
+          {"normalize", c.normalize},
+          {"metric", c.metric},
+          {"vector_type", c.vector_type},
+          {"chunk_tokens", c.chunk_tokens},
+          {"overlap_tokens", c.overlap_tokens},
+          {"query_prompt", c.query_prompt},
+          {"document_prompt", c.document_prompt},
+          {"related_k", c.related_k},
+          {"created_at", c.created_at},
+          {"documents", c.documents},
+          {"chunks", c.chunks}};
+}
+
+nlohmann::json summary_json(const IngestSummary& s) {
+  return {{"added", s.added},     {"updated", s.updated}, {"unchanged", s.unchanged},
+          {"failed", s.failed},   {"chunks", s.chunks},   {"tokens", s.tokens},
+          {"seconds", s.seconds}, {"interrupted", s.interrupted}};
+}
+
+std::string one_line(std::string text, size_t max_chars) {
+  for (char& c : text)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  if (text.size() <= max_chars) return text;
+  size_t cut = max_chars;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // whole UTF-8 characters
+  return text.substr(0, cut) + "...";
+}
+
+void print_hits(const std::vector<SearchHit>& hits, bool json, const std::string& metric) {
+  if (json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (size_t i = 0; i < hits.size(); ++i) {
+      const SearchHit& h = hits[i];
+      arr.push_back({{"rank", i + 1},
+                     {"id", h.id},
+                     {"title", h.title},
+                     {"score", h.score},
+                     {"chunk", h.chunk},
+                     {"chunk_begin", h.chunk_begin},
+                     {"chunk_end", h.chunk_end},
+                     {"meta", nlohmann::json::parse(h.meta, nullptr, false)}});
+    }
+    std::cout << arr.dump(2) << "\n";
+    return;
+  }
+  if (hits.empty()) std::cout << "no results\n";
+  for (size_t i = 0; i < hits.size(); ++i) {
+    const SearchHit& h = hits[i];
+    const float shown = metric == "l2" ? -h.score : h.score;
+    std::cout << fmt::format("{:>3}. {:.4f}  {}", i + 1, shown, h.id);
+    if (!h.title.empty()) std::cout << "  " << one_line(h.title, 80);
+    std::cout << "\n";
+    if (!h.chunk.empty()) std::cout << "     " << one_line(h.chunk, 200) << "\n";
+  }
+}
+
+void add_add(CLI::App& app) {
+  struct Flags {
+    DbFlag db;
+    EmbedderFlags model;
+    std::string collection;
+    std::vector<std::string> inputs;
+    CollectionSettings settings;
+    std::string query_prompt, document_prompt;
+    IngestOptions ingest;
+    std::string meta_fields, on_error = "fail";
+    bool json = false, quiet = false, events = false;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand("add", "add files, directories or stdin to a collection (created if missing)");
+  cmd->add_option("collection", f->collection, "collection name")->required();
+  cmd->add_option("inputs", f->inputs, "files, directories, or - for stdin (default: stdin)");
+  f->db.add_to(cmd);
+  f->model.add_to(cmd);
+  cmd->add_option("--metric", f->settings.metric, "new collection: cosine, dot or l2")->capture_default_str();
+  cmd->add_option("--vector-type", f->settings.vector_type, "new collection: f32, f16 or int8")
+      ->capture_default_str();
+  cmd->add_option("--chunk-tokens", f->settings.chunk_tokens, "new collection: tokens per chunk (default: the model's)");
+  cmd->add_option("--overlap", f->settings.overlap_tokens, "new collection: tokens shared by neighbouring chunks");
+  cmd->add_option("--query-prompt", f->query_prompt, "new collection: text prepended to queries");
+  cmd->add_option("--document-prompt", f->document_prompt, "new collection: text prepended to documents");
+  cmd->add_option("--format", f->ingest.format, "input format: txt, md, html, json, jsonl, csv, lines (default: by extension; stdin: lines)");
+  cmd->add_option("--id-field", f->ingest.id_field, "json/jsonl/csv: field holding the document id");
+  cmd->add_option("--text-field", f->ingest.text_field, "json/jsonl/csv: field holding the text")->capture_default_str();
+  cmd->add_option("--title-field", f->ingest.title_field, "json/jsonl/csv: field holding the title")->capture_default_str();
+  cmd->add_option("--meta-fields", f->meta_fields, "json/jsonl/csv: comma-separated metadata fields (default: all others)");
+  cmd->add_option("--on-error", f->on_error, "bad input items: skip (report and go on) or fail (stop)")
+      ->check(CLI::IsMember({"skip", "fail"}))
+      ->capture_default_str();
+  cmd->add_option("--commit-every", f->ingest.commit_chunks, "chunks embedded and committed together")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--json", f->json, "print a JSON summary");
+  cmd->add_flag("--events", f->events, "print a JSON line for each commit and each problem (for scripts)");
+  cmd->add_flag("-q,--quiet", f->quiet, "no progress bar or problem lines");
+  cmd->callback([f] {
+    if (!f->query_prompt.empty()) f->settings.query_prompt = f->query_prompt;
+    if (!f->document_prompt.empty()) f->settings.document_prompt = f->document_prompt;
+    EmbedderOptions runtime = f->model.to_options();
+    f->settings.model = runtime.model;
+    auto db = f->db.open();
+    auto collection = take(db->open_collection(f->collection, &f->settings, runtime));
+    std::vector<std::string> inputs = f->inputs;
+    if (inputs.empty()) {
+      if (isatty(STDIN_FILENO) == 1) throw CliError("nothing to add: give files or directories, or - for stdin");
+      inputs.push_back("-");
+    }
+    IngestOptions options = f->ingest;
+    options.meta_fields = split_list(f->meta_fields);
+    options.on_error = f->on_error == "skip" ? OnError::kSkip : OnError::kFail;
+    ProgressBar bar("documents", !f->quiet && !f->events);
+    options.on_progress = [&bar](size_t done, size_t total) { bar.update(done, total); };
+    options.on_commit = [f](const std::vector<std::string>& ids) {
+      if (f->events) std::cout << nlohmann::json({{"event", "commit"}, {"ids", ids}}).dump() << std::endl;
+    };
+    options.on_problem = [f, &bar](const Status& st) {
+      if (f->events) {
+        std::cout << nlohmann::json({{"event", "problem"}, {"message", st.message()}}).dump() << std::endl;
+      } else if (!f->quiet && f->on_error == "skip") {  // under fail, the error ends the command below
+        bar.finish();
+        std::cerr << "simile: skipped: " << st.message() << "\n";
+      }
+    };
+    options.should_stop = [] { return g_interrupted.load(); };
+    std::signal(SIGINT, on_sigint);
+    std::signal(SIGTERM, on_sigint);
+    auto summary = collection->add(inputs, options);
+    bar.finish();
+    if (!summary.is_ok()) {
+      const bool bad_item = summary.status().code() == Status::Code::kInvalidArgument;
+      throw CliError(summary.status().message() +
+                     (bad_item ? "\n(documents read before it are stored; --on-error skip goes on past bad items)" : ""));
+    }
+    const IngestSummary& s = *summary;
+    if (f->json) {
+      nlohmann::json j = summary_json(s);
+      j["collection"] = f->collection;
+      std::cout << j.dump() << "\n";
+    } else if (!f->quiet) {
+      std::cerr << fmt::format("{}: {} added, {} updated, {} unchanged, {} failed; {} chunks in {:.1f}s{}\n",
+                               f->collection, s.added, s.updated, s.unchanged, s.failed, s.chunks, s.seconds,
+                               s.interrupted ? " (interrupted: run again to continue)" : "");
+    }
+    if (s.interrupted) throw CliError("interrupted");
+  });
+}
+
+void add_delete(CLI::App& app) {
+  struct Flags {
+    DbFlag db;
+    std::string collection;
+    std::vector<std::string> ids;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand("delete", "delete documents by id");
+  cmd->add_option("collection", f->collection, "collection name")->required();
+  cmd->add_option("ids", f->ids, "document ids")->required();
+  f->db.add_to(cmd);
+  cmd->callback([f] {
+    auto db = f->db.open();
+    auto collection = take(db->open_collection(f->collection, nullptr));
+    size_t n = take(collection->remove(f->ids));
+    std::cerr << fmt::format("{}: deleted {} of {} documents\n", f->collection, n, f->ids.size());
+  });
+}
+
+void add_search(CLI::App& app) {
+  struct Flags {
+    DbFlag db;
+    std::string collection, query;
+    SearchOptions search;
+    bool json = false;
+    int threads = 0;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand("search", "find the documents nearest a query by meaning");
+  cmd->add_option("collection", f->collection, "collection name")->required();
+  cmd->add_option("query", f->query, "what to look for")->required();
+  cmd->add_option("-k,--k", f->search.k, "results to return")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--filter", f->search.filter, "metadata filter, e.g. 'year >= 2000 AND lang = \"en\"'");
+  cmd->add_option("--threads", f->threads, "threads to use (default: all cores)");
+  cmd->add_flag("--json", f->json, "print JSON");
+  f->db.add_to(cmd);
+  cmd->callback([f] {
+    auto db = f->db.open();
+    EmbedderOptions runtime;
+    runtime.threads = f->threads;
+    auto collection = take(db->open_collection(f->collection, nullptr, runtime));
+    print_hits(take(collection->search(f->query, f->search)), f->json, collection->info().metric);
+  });
+}
+
+void add_similar(CLI::App& app) {
+  struct Flags {
+    DbFlag db;
+    std::string collection, id;
+    SearchOptions search;
+    bool json = false;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand("similar", "the documents most similar to a stored document");
+  cmd->add_option("collection", f->collection, "collection name")->required();
+  cmd->add_option("id", f->id, "document id")->required();
+  cmd->add_option("-k,--k", f->search.k, "results to return")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--filter", f->search.filter, "metadata filter");
+  cmd->add_flag("--json", f->json, "print JSON");
+  f->db.add_to(cmd);
+  cmd->callback([f] {
+    auto db = f->db.open();
+    auto collection = take(db->open_collection(f->collection, nullptr));
+    print_hits(take(collection->similar(f->id, f->search)), f->json, collection->info().metric);
+  });
+}
+
+void add_related(CLI::App& app) {
+  struct Flags {
+    DbFlag db;
+    std::string collection, show;
+    size_t k = 10;
+    bool json = false;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand(
+      "related", "compute and store every document's related documents (kept current on later changes)");
+  cmd->add_option("collection", f->collection, "collection name")->required();
+  cmd->add_option("-k,--k", f->k, "related documents per document (0 = stop keeping them)")->capture_default_str();
+  cmd->add_option("--show", f->show, "print the stored list of this document instead");
+  cmd->add_flag("--json", f->json, "print JSON");
+  f->db.add_to(cmd);
+  cmd->callback([f] {
+    auto db = f->db.open();
+    auto collection = take(db->open_collection(f->collection, nullptr));
+    if (!f->show.empty()) {
+      print_hits(take(collection->related(f->show)), f->json, collection->info().metric);
+      return;
+    }
+    RelatedSummary s = take(collection->update_related(f->k));
+    if (f->json)
+      std::cout << nlohmann::json({{"collection", f->collection}, {"k", f->k}, {"documents", s.documents},
+                                   {"seconds", s.seconds}})
+                       .dump()
+                << "\n";
+    else
+      std::cerr << fmt::format("{}: related lists of {} documents computed in {:.2f}s (table related_documents in {})\n",
+                               f->collection, s.documents, s.seconds, db->path());
+  });
+}
+
+void add_reembed(CLI::App& app) {
+  struct Flags {
+    DbFlag db;
+    EmbedderFlags model;
+    std::string collection;
+    bool json = false, quiet = false;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand("reembed", "re-chunk and re-embed a whole collection with another model");
+  cmd->add_option("collection", f->collection, "collection name")->required();
+  f->model.add_to(cmd);
+  f->db.add_to(cmd);
+  cmd->add_flag("--json", f->json, "print a JSON summary");
+  cmd->add_flag("-q,--quiet", f->quiet, "no progress bar");
+  cmd->callback([f] {
+    auto db = f->db.open();
+    EmbedderOptions target = f->model.to_options();
+    auto collection = take(db->open_collection(f->collection, nullptr, target));
+    IngestOptions options;
+    ProgressBar bar("documents", !f->quiet);
+    options.on_progress = [&bar](size_t done, size_t total) { bar.update(done, total); };
+    options.should_stop = [] { return g_interrupted.load(); };
+    std::signal(SIGINT, on_sigint);
+    IngestSummary s = take(collection->reembed(target, options));
+    bar.finish();
+    if (f->json)
+      std::cout << summary_json(s).dump() << "\n";
+    else if (!f->quiet)
+      std::cerr << fmt::format("{}: {} documents re-embedded ({} chunks) in {:.1f}s\n", f->collection,
+                               s.added + s.updated + s.unchanged, s.chunks, s.seconds);
+    if (s.interrupted) throw CliError("interrupted: run the same command again to continue");
+  });
+}
+
+void add_collections(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("collections", "list, show or drop collections");
+  cmd->require_subcommand(1);
+  auto db = std::make_shared<DbFlag>();
+  auto json = std::make_shared<bool>(false);
+  CLI::App* list = cmd->add_subcommand("list", "the collections in the database");
+  db->add_to(list);
+  list->add_flag("--json", *json, "print JSON");
+  list->callback([db, json] {
+    auto d = db->open();
+    auto all = take(d->list());
+    if (*json) {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& c : all) arr.push_back(info_json(c));
+      std::cout << arr.dump(2) << "\n";
+      return;
+    }
+    if (all.empty()) {
+      std::cout << "no collections in " << d->path() << " (try: simile add NAME FILES...)\n";
+      return;
+    }
+    std::cout << fmt::format("{:<24} {:>9} {:>9} {:<24} {:>5} {:<6} {:<5}\n", "NAME", "DOCUMENTS", "CHUNKS", "MODEL",
+                             "DIMS", "METRIC", "TYPE");
+    for (const auto& c : all)
+      std::cout << fmt::format("{:<24} {:>9} {:>9} {:<24} {:>5} {:<6} {:<5}\n", c.name, c.documents, c.chunks, c.model,
+                               c.dims, c.metric, c.vector_type);
+  });
+  auto name = std::make_shared<std::string>();
+  CLI::App* info = cmd->add_subcommand("info", "settings and size of a collection");
+  info->add_option("name", *name, "collection name")->required();
+  db->add_to(info);
+  info->add_flag("--json", *json, "print JSON");
+  info->callback([db, name, json] {
+    auto d = db->open();
+    CollectionInfo c = take(d->info(*name));
+    nlohmann::json j = info_json(c);
+    if (*json) {
+      std::cout << j.dump(2) << "\n";
+      return;
+    }
+    for (const auto& [key, value] : j.items())
+      std::cout << fmt::format("{:<18} {}\n", key, value.is_string() ? value.get<std::string>() : value.dump());
+    std::cout << fmt::format("{:<18} {}\n", "database", d->path());
+  });
+  CLI::App* drop = cmd->add_subcommand("drop", "delete a collection and everything in it");
+  drop->add_option("name", *name, "collection name")->required();
+  db->add_to(drop);
+  drop->callback([db, name] {
+    auto d = db->open();
+    check(d->drop(*name));
+    std::cerr << "dropped collection " << *name << "\n";
+  });
+}
+
+}  // namespace
+
+void add_collection_commands(CLI::App& app) {
+  add_add(app);
+  add_delete(app);
+  add_search(app);
+  add_similar(app);
+  add_related(app);
+  add_reembed(app);
+  add_collections(app);
+}
+
+}  // namespace simile::cli

@@ -1,0 +1,435 @@
+// The public Database / Collection API: the store, the model, the in-memory
+// index and the related lists composed.
+#include "simile/collection.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "search/collection_index.h"
+#include "search/filter.h"
+#include "search/related.h"
+#include "store/ingest.h"
+#include "store/store.h"
+
+namespace simile {
+
+namespace {
+
+using store::CollectionRow;
+using store::Store;
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+std::optional<std::string> model_prompt(const Embedder& e, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    auto p = e.prompt_for(name);
+    if (p.is_ok()) return *p;
+  }
+  return std::nullopt;
+}
+
+class CollectionImpl;
+
+class DatabaseImpl : public Database {
+ public:
+  explicit DatabaseImpl(std::unique_ptr<Store> store) : store_(std::move(store)) {}
+  const std::string& path() const override { return store_->path(); }
+  Result<std::vector<CollectionInfo>> list() override;
+  Result<CollectionInfo> info(const std::string& name) override;
+  Status drop(const std::string& name) override;
+  Result<std::unique_ptr<Collection>> open_collection(const std::string& name, const CollectionSettings* create_with,
+                                                      const EmbedderOptions& runtime) override;
+  Store& store() { return *store_; }
+
+  // Opens (and with `create_with`, creates) a collection under any name,
+  // including the hidden ones reembed builds.
+  Result<std::unique_ptr<CollectionImpl>> open_impl(const std::string& name, const CollectionSettings* create_with,
+                                                    const EmbedderOptions& runtime);
+
+ private:
+  std::unique_ptr<Store> store_;
+};
+
+class CollectionImpl : public Collection {
+ public:
+  CollectionImpl(DatabaseImpl* db, CollectionRow row, std::unique_ptr<Embedder> embedder,
+                 std::unique_ptr<Tokenizer> chunk_tokenizer)
+      : db_(db), row_(std::move(row)), embedder_(std::move(embedder)), chunk_tokenizer_(std::move(chunk_tokenizer)) {}
+
+  const CollectionInfo& info() const override { return row_.info; }
+  Result<IngestSummary> add(const std::vector<std::string>& inputs, const IngestOptions& options) override;
+  Result<size_t> remove(const std::vector<std::string>& ids) override;
+  Result<std::vector<SearchHit>> search(const std::string& query, const SearchOptions& options) override;
+  Result<std::vector<SearchHit>> similar(const std::string& id, const SearchOptions& options) override;
+  Result<RelatedSummary> update_related(size_t k) override;
+  Result<std::vector<SearchHit>> related(const std::string& id) override;
+  Result<IngestSummary> reembed(const EmbedderOptions& model, const IngestOptions& options) override;
+
+  store::IngestTarget target() {
+    store::IngestTarget t;
+    t.store = &db_->store();
+    t.collection = &row_;
+    t.embedder = embedder_.get();
+    t.chunk_tokenizer = chunk_tokenizer_.get();
+    t.keep_related = row_.info.related_k > 0;
+    return t;
+  }
+
+ private:
+  Result<search::CollectionIndex*> index();  // loaded, and reloaded when the store changed
+  Status reload_row();
+  Status refresh_related_lists();
+  Result<std::vector<int64_t>> allowed_documents(const std::string& filter);
+  Result<SearchHit> hit(int64_t document, int64_t chunk, float score);
+
+  DatabaseImpl* db_;
+  CollectionRow row_;
+  std::unique_ptr<Embedder> embedder_;
+  std::unique_ptr<Tokenizer> chunk_tokenizer_;
+  std::unique_ptr<search::CollectionIndex> index_;
+};
+
+Result<std::vector<CollectionInfo>> DatabaseImpl::list() {
+  SIMILE_ASSIGN_OR_RETURN(auto rows, store_->collections());
+  std::vector<CollectionInfo> out;
+  for (CollectionRow& row : rows) {
+    SIMILE_RETURN_IF_ERROR(store_->count(row));
+    out.push_back(row.info);
+  }
+  return out;
+}
+
+Result<CollectionInfo> DatabaseImpl::info(const std::string& name) {
+  SIMILE_ASSIGN_OR_RETURN(auto row, store_->find_collection(name));
+  if (!row) return Status::not_found("no collection '" + name + "' in " + path() + " (see: simile collections list)");
+  SIMILE_RETURN_IF_ERROR(store_->count(*row));
+  return row->info;
+}
+
+Status DatabaseImpl::drop(const std::string& name) {
+  SIMILE_ASSIGN_OR_RETURN(auto row, store_->find_collection(name));
+  if (!row) return Status::not_found("no collection '" + name + "' in " + path());
+  SIMILE_ASSIGN_OR_RETURN(auto shadow, store_->find_collection(".reembed." + name));
+  if (shadow) SIMILE_RETURN_IF_ERROR(store_->drop_collection(shadow->id));
+  return store_->drop_collection(row->id);
+}
+
+Result<std::unique_ptr<Collection>> DatabaseImpl::open_collection(const std::string& name,
+                                                                  const CollectionSettings* create_with,
+                                                                  const EmbedderOptions& runtime) {
+  SIMILE_RETURN_IF_ERROR(store::check_collection_name(name));
+  SIMILE_ASSIGN_OR_RETURN(auto impl, open_impl(name, create_with, runtime));
+  return std::unique_ptr<Collection>(std::move(impl));
+}
+
+Result<std::unique_ptr<CollectionImpl>> DatabaseImpl::open_impl(const std::string& name,
+                                                                const CollectionSettings* create_with,
+                                                                const EmbedderOptions& runtime) {
+  SIMILE_ASSIGN_OR_RETURN(auto existing, store_->find_collection(name));
+  if (!existing && create_with == nullptr)
+    return Status::not_found("no collection '" + name + "' in " + path() +
+                             " (create it with: simile add " + name + " FILES...)");
+  EmbedderOptions options = runtime;
+  if (existing) {
+    const CollectionInfo& c = existing->info;
+    const std::string asked = create_with != nullptr ? create_with->model : "";
+    options.model = asked.empty() ? c.model : asked;
+    SIMILE_ASSIGN_OR_RETURN(options.pooling, parse_pooling(c.pooling));
+    options.normalize = c.normalize;
+  } else {
+    options.model = create_with->model;
+  }
+  auto embedder = Embedder::open(options);
+  if (!embedder.is_ok()) return embedder.status().with_context("collection " + name);
+  const ModelInfo& model = (*embedder)->info();
+
+  CollectionRow row;
+  if (existing) {
+    row = *existing;
+    if (model.fingerprint != row.info.model_fingerprint) {
+      const bool other_model = options.model != row.info.model;
+      return Status::invalid_argument(
+          "collection '" + name + "' holds vectors of model " + row.info.model + " (fingerprint " +
+          row.info.model_fingerprint + "), but " + (other_model ? "model " + options.model : "that model's files") +
+          (other_model ? " is another model" : " changed since (fingerprint " + model.fingerprint + ")") +
+          "; vectors of different models never mix: use `simile reembed " + name + " --model M` to switch");
+    }
+  } else {
+    const CollectionSettings& s = *create_with;
+    CollectionInfo& c = row.info;
+    c.name = name;
+    // A cache name is kept as given; a directory as its absolute path, so the
+    // collection still finds it from another working directory.
+    c.model = options.model.empty() || options.model == model.name ? model.name : model.dir;
+    c.model_fingerprint = model.fingerprint;
+    c.dims = model.dims;
+    c.pooling = to_string(model.pooling);
+    c.normalize = model.normalize;
+    SIMILE_RETURN_IF_ERROR(search::parse_collection_metric(s.metric).status());
+    c.metric = s.metric;
+    SIMILE_ASSIGN_OR_RETURN(VectorType type, parse_vector_type(s.vector_type));
+    c.vector_type = std::string(vector_type_name(type));
+    c.query_prompt = s.query_prompt.value_or(model_prompt(**embedder, {"query"}).value_or(""));
+    c.document_prompt = s.document_prompt.value_or(model_prompt(**embedder, {"document", "passage"}).value_or(""));
+    // The window holds [CLS], the prompt, the chunk and [SEP].
+    size_t prompt_tokens = 0;
+    if (!c.document_prompt.empty()) {
+      SIMILE_ASSIGN_OR_RETURN(auto enc, (*embedder)->tokenizer().encode(c.document_prompt, false));
+      prompt_tokens = enc.size();
+    }
+    if (model.max_tokens < prompt_tokens + 3)
+      return Status::invalid_argument("the document prompt leaves no room for text in model " + model.name + "'s " +
+                                      std::to_string(model.max_tokens) + " tokens");
+    const size_t room = model.max_tokens - 2 - prompt_tokens;
+    c.chunk_tokens = s.chunk_tokens == 0 ? room : s.chunk_tokens;
+    if (c.chunk_tokens > room)
+      return Status::invalid_argument("--chunk-tokens " + std::to_string(s.chunk_tokens) + " exceeds the " +
+                                      std::to_string(room) + " text tokens model " + model.name + " takes");
+    c.overlap_tokens = s.overlap_tokens;
+    if (c.overlap_tokens >= c.chunk_tokens)
+      return Status::invalid_argument("--overlap must be smaller than the chunk size (" +
+                                      std::to_string(c.chunk_tokens) + " tokens)");
+    SIMILE_ASSIGN_OR_RETURN(row, store_->create_collection(c));
+  }
+  auto tokenizer = Tokenizer::from_file(model.tokenizer_path);
+  if (!tokenizer.is_ok()) return tokenizer.status().with_context("model " + model.name);
+  (*tokenizer)->set_truncation(std::nullopt);
+  (*tokenizer)->set_padding(std::nullopt);
+  return std::make_unique<CollectionImpl>(this, std::move(row), std::move(embedder).value(),
+                                          std::move(tokenizer).value());
+}
+
+Status CollectionImpl::reload_row() {
+  SIMILE_ASSIGN_OR_RETURN(auto row, db_->store().find_collection(row_.info.name));
+  if (!row) return Status::not_found("collection '" + row_.info.name + "' was dropped");
+  row_ = *row;
+  return Status::ok();
+}
+
+Result<search::CollectionIndex*> CollectionImpl::index() {
+  SIMILE_RETURN_IF_ERROR(reload_row());
+  if (!index_ || index_->generation() != row_.generation) {
+    SIMILE_ASSIGN_OR_RETURN(index_, search::CollectionIndex::load(db_->store(), row_));
+  }
+  return index_.get();
+}
+
+Status CollectionImpl::refresh_related_lists() {
+  if (row_.info.related_k == 0) return Status::ok();
+  SIMILE_ASSIGN_OR_RETURN(search::CollectionIndex * idx, index());
+  return search::refresh_related(db_->store(), row_, *idx).status();
+}
+
+Result<IngestSummary> CollectionImpl::add(const std::vector<std::string>& inputs, const IngestOptions& options) {
+  SIMILE_RETURN_IF_ERROR(reload_row());
+  auto summary = store::ingest(target(), inputs, options);
+  // Lists are refreshed even after a failed ingest: its committed documents count.
+  Status related = refresh_related_lists();
+  if (!summary.is_ok()) return summary;
+  if (!related.is_ok()) return related.with_context("updating related documents");
+  return summary;
+}
+
+Result<size_t> CollectionImpl::remove(const std::vector<std::string>& ids) {
+  SIMILE_RETURN_IF_ERROR(reload_row());
+  SIMILE_ASSIGN_OR_RETURN(size_t n, db_->store().delete_documents(row_.id, ids, row_.info.related_k > 0));
+  SIMILE_RETURN_IF_ERROR(refresh_related_lists());
+  return n;
+}
+
+Result<std::vector<int64_t>> CollectionImpl::allowed_documents(const std::string& filter) {
+  SIMILE_ASSIGN_OR_RETURN(auto parsed, parse_filter(filter));
+  const SqlFilter sql = filter_to_sql(parsed, "meta");
+  SIMILE_ASSIGN_OR_RETURN(auto q, db_->store().db().prepare("SELECT id FROM documents WHERE collection_id = ? AND (" +
+                                                            sql.where + ") ORDER BY id"));
+  q.bind(1, row_.id);
+  SIMILE_RETURN_IF_ERROR(bind_filter_params(q.handle(), 2, sql));
+  std::vector<int64_t> ids;
+  for (;;) {
+    SIMILE_ASSIGN_OR_RETURN(bool has, q.step());
+    if (!has) return ids;
+    ids.push_back(q.column_int(0));
+  }
+}
+
+Result<SearchHit> CollectionImpl::hit(int64_t document, int64_t chunk, float score) {
+  SIMILE_ASSIGN_OR_RETURN(store::StoredDocument d, db_->store().document_by_rowid(document));
+  SearchHit h;
+  h.id = std::move(d.doc_id);
+  h.title = std::move(d.title);
+  h.score = score;
+  h.meta = std::move(d.meta);
+  if (chunk != 0) {
+    SIMILE_ASSIGN_OR_RETURN(store::StoredChunk c, db_->store().chunk(chunk));
+    if (c.byte_end <= d.text.size() && c.byte_begin <= c.byte_end)
+      h.chunk = d.text.substr(c.byte_begin, c.byte_end - c.byte_begin);
+    h.chunk_begin = c.char_begin;
+    h.chunk_end = c.char_end;
+  }
+  return h;
+}
+
+Result<std::vector<SearchHit>> CollectionImpl::search(const std::string& query, const SearchOptions& options) {
+  SIMILE_ASSIGN_OR_RETURN(search::CollectionIndex * idx, index());
+  std::optional<std::vector<int64_t>> allowed;
+  if (!options.filter.empty()) {
+    SIMILE_ASSIGN_OR_RETURN(allowed, allowed_documents(options.filter));
+  }
+  SIMILE_ASSIGN_OR_RETURN(auto vec, embedder_->embed({query}, row_.info.query_prompt));
+  SIMILE_ASSIGN_OR_RETURN(auto docs,
+                          idx->search(vec.data(), options.k, allowed ? &*allowed : nullptr, db_->store()));
+  std::vector<SearchHit> out;
+  for (const auto& d : docs) {
+    SIMILE_ASSIGN_OR_RETURN(SearchHit h, hit(d.document, d.chunk, d.score));
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+Result<std::vector<SearchHit>> CollectionImpl::similar(const std::string& id, const SearchOptions& options) {
+  SIMILE_ASSIGN_OR_RETURN(search::CollectionIndex * idx, index());
+  SIMILE_ASSIGN_OR_RETURN(auto doc, db_->store().document(row_.id, id));
+  if (!doc) return Status::not_found("no document '" + id + "' in collection " + row_.info.name);
+  const FlatIndex& documents = idx->documents();
+  auto pos = documents.position(doc->rowid);
+  if (!pos) return Status::internal("document '" + id + "' has no vectors");
+  std::vector<float> v(documents.dims());
+  decode_vectors(VectorType::kF32, documents.code_at(*pos), 1, documents.dims(), v.data());
+  std::optional<IdFilter> filter;
+  if (!options.filter.empty()) {
+    SIMILE_ASSIGN_OR_RETURN(auto allowed, allowed_documents(options.filter));
+    filter = IdFilter::ids(std::move(allowed));
+  }
+  std::vector<SearchHit> out;
+  for (const Hit& h : documents.search(v.data(), options.k + 1, filter ? &*filter : nullptr)) {
+    if (h.id == doc->rowid || out.size() == options.k) continue;
+    SIMILE_ASSIGN_OR_RETURN(SearchHit s, hit(h.id, 0, h.score));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<RelatedSummary> CollectionImpl::update_related(size_t k) {
+  SIMILE_RETURN_IF_ERROR(reload_row());
+  SIMILE_RETURN_IF_ERROR(db_->store().set_related_k(row_.id, k));
+  row_.info.related_k = k;
+  SIMILE_ASSIGN_OR_RETURN(search::CollectionIndex * idx, index());
+  return search::rebuild_related(db_->store(), row_, *idx);
+}
+
+Result<std::vector<SearchHit>> CollectionImpl::related(const std::string& id) {
+  SIMILE_RETURN_IF_ERROR(reload_row());
+  if (row_.info.related_k == 0)
+    return Status::invalid_argument("collection " + row_.info.name +
+                                    " keeps no related lists (compute them with: simile related " + row_.info.name +
+                                    ")");
+  SIMILE_ASSIGN_OR_RETURN(auto doc, db_->store().document(row_.id, id));
+  if (!doc) return Status::not_found("no document '" + id + "' in collection " + row_.info.name);
+  SIMILE_RETURN_IF_ERROR(refresh_related_lists());
+  SIMILE_ASSIGN_OR_RETURN(auto q, db_->store().db().prepare(
+                                      "SELECT related_id, score FROM related WHERE document_id = ? ORDER BY rank"));
+  q.bind(1, doc->rowid);
+  std::vector<std::pair<int64_t, float>> rows;
+  for (;;) {
+    SIMILE_ASSIGN_OR_RETURN(bool has, q.step());
+    if (!has) break;
+    rows.emplace_back(q.column_int(0), static_cast<float>(q.column_double(1)));
+  }
+  std::vector<SearchHit> out;
+  for (const auto& [other, score] : rows) {
+    SIMILE_ASSIGN_OR_RETURN(SearchHit h, hit(other, 0, score));
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+Result<IngestSummary> CollectionImpl::reembed(const EmbedderOptions& model, const IngestOptions& options) {
+  SIMILE_RETURN_IF_ERROR(reload_row());
+  Store& st = db_->store();
+  const std::string shadow_name = ".reembed." + row_.info.name;
+  CollectionSettings settings;
+  settings.model = model.model;
+  settings.metric = row_.info.metric;
+  settings.vector_type = row_.info.vector_type;
+  settings.overlap_tokens = row_.info.overlap_tokens;
+  EmbedderOptions runtime = model;
+  SIMILE_ASSIGN_OR_RETURN(auto shadow, db_->open_impl(shadow_name, &settings, runtime));
+  // Every document goes through the normal ingest into the hidden collection;
+  // unchanged ones (from an interrupted earlier run) are skipped by hash.
+  std::vector<int64_t> rowids;
+  SIMILE_RETURN_IF_ERROR(st.for_each_document(row_.id, [&](const store::StoredDocument& d) {
+    rowids.push_back(d.rowid);
+    return Status::ok();
+  }));
+  store::IngestTarget t = shadow->target();
+  t.keep_related = false;
+  store::Ingester ingester(t, options);
+  ingester.set_total(rowids.size());
+  for (int64_t rowid : rowids) {
+    SIMILE_ASSIGN_OR_RETURN(store::StoredDocument d, st.document_by_rowid(rowid));
+    text::SourceDocument doc;
+    doc.id = std::move(d.doc_id);
+    doc.title = std::move(d.title);
+    doc.text = std::move(d.text);
+    doc.meta = nlohmann::json::parse(d.meta, nullptr, false);
+    if (doc.meta.is_discarded()) doc.meta = nlohmann::json::object();
+    doc.origin = std::move(d.origin);
+    Status taken = ingester.take(std::move(doc));
+    if (ingester.stopped()) return ingester.summary();
+    if (!taken.is_ok()) return taken;
+  }
+  SIMILE_RETURN_IF_ERROR(ingester.finish());
+  // The swap: one transaction drops the old collection and renames the new.
+  {
+    SIMILE_ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(st.db()));
+    SIMILE_ASSIGN_OR_RETURN(auto drop_chunks, st.db().prepare("DELETE FROM chunks WHERE collection_id = ?"));
+    SIMILE_RETURN_IF_ERROR(drop_chunks.bind(1, row_.id).run());
+    SIMILE_ASSIGN_OR_RETURN(auto drop, st.db().prepare("DELETE FROM collections WHERE id = ?"));
+    SIMILE_RETURN_IF_ERROR(drop.bind(1, row_.id).run());
+    SIMILE_ASSIGN_OR_RETURN(auto rename,
+                            st.db().prepare("UPDATE collections SET name = ?, related_k = ? WHERE name = ?"));
+    SIMILE_RETURN_IF_ERROR(rename.bind(1, row_.info.name)
+                               .bind(2, static_cast<int64_t>(row_.info.related_k))
+                               .bind(3, shadow_name)
+                               .run());
+    SIMILE_RETURN_IF_ERROR(tx.commit());
+  }
+  const IngestSummary summary = ingester.summary();
+  embedder_ = std::move(shadow->embedder_);
+  chunk_tokenizer_ = std::move(shadow->chunk_tokenizer_);
+  index_.reset();
+  SIMILE_RETURN_IF_ERROR(reload_row());
+  if (row_.info.related_k > 0) {
+    SIMILE_ASSIGN_OR_RETURN(search::CollectionIndex * idx, index());
+    SIMILE_RETURN_IF_ERROR(search::rebuild_related(st, row_, *idx).status());
+  }
+  return summary;
+}
+
+}  // namespace
+
+std::string Database::default_path() {
+  if (std::string home = env("SIMILE_HOME"); !home.empty()) return home + "/simile.db";
+  if (std::string xdg = env("XDG_DATA_HOME"); !xdg.empty()) return xdg + "/simile/simile.db";
+  std::string home = env("HOME");
+  if (home.empty()) {
+    const struct passwd* pw = getpwuid(getuid());
+    if (pw != nullptr && pw->pw_dir != nullptr) home = pw->pw_dir;
+  }
+  return (home.empty() ? std::string(".") : home) + "/.local/share/simile/simile.db";
+}
+
+Result<std::unique_ptr<Database>> Database::open(const std::string& path) {
+  SIMILE_ASSIGN_OR_RETURN(auto store, Store::open(path.empty() ? default_path() : path));
+  return std::unique_ptr<Database>(new DatabaseImpl(std::move(store)));
+}
+
+}  // namespace simile

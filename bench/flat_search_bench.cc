@@ -113,9 +113,7 @@ std::vector<float> random_unit_vectors(size_t n, size_t d, uint32_t seed) {
   return m;
 }
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 struct Latency {
   double median_ms;
@@ -165,8 +163,9 @@ int main(int argc, char** argv) {
   const int all_threads = a.threads > 0 ? a.threads : simile::kernels::default_thread_count();
   const size_t nq = a.queries, d = a.dims, k = a.k, candidates = a.k * a.oversample;
 
-  std::printf("# flat_search_bench: %zu x %zu random unit vectors, %zu queries, k=%zu, cosine; kernels %s, %d threads\n",
-              a.n, d, nq, k, simile::kernels::isa_name(simile::kernels::best_isa()), all_threads);
+  std::printf(
+      "# flat_search_bench: %zu x %zu random unit vectors, %zu queries, k=%zu, cosine; kernels %s, %d threads\n", a.n,
+      d, nq, k, simile::kernels::isa_name(simile::kernels::best_isa()), all_threads);
   const double t_data = now_s();
   const std::vector<float> data = random_unit_vectors(a.n, d, 42);
   const std::vector<float> queries = random_unit_vectors(nq, d, 4242);
@@ -201,9 +200,10 @@ int main(int argc, char** argv) {
 
   // ---- single-query latency and recall -------------------------------------
   std::printf("## One query at a time (latency per query, ms)\n\n");
-  std::printf("| storage | index MB | add s | 1 thread median | 1 thread p99 | %d threads median | %d threads p99 | "
-              "recall@%zu |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
-              all_threads, all_threads, k);
+  std::printf(
+      "| storage | index MB | add s | 1 thread median | 1 thread p99 | %d threads median | %d threads p99 | "
+      "recall@%zu |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+      all_threads, all_threads, k);
   for (size_t t = 0; t < indexes.size(); ++t) {
     const FlatIndex& index = indexes[t];
     const std::string name(simile::vector_type_name(index.type()));
@@ -222,8 +222,8 @@ int main(int argc, char** argv) {
       many = time_queries(nq, plain, nullptr);
     }
     std::printf("| %s | %.1f | %.2f | %.2f | %.2f | %.2f | %.2f | %.4f |\n", name.c_str(),
-                static_cast<double>(index.memory_bytes()) / 1e6, build_s[t], one.median_ms, one.p99_ms,
-                many.median_ms, many.p99_ms, mean_recall(got, truth));
+                static_cast<double>(index.memory_bytes()) / 1e6, build_s[t], one.median_ms, one.p99_ms, many.median_ms,
+                many.p99_ms, mean_recall(got, truth));
     if (index.type() == VectorType::kF32) continue;
     {
       simile::kernels::ComputeThreads threads(1);
@@ -239,9 +239,10 @@ int main(int argc, char** argv) {
 
   // ---- batches ---------------------------------------------------------------
   std::printf("\n## A batch of %zu queries (ms per query; %d threads)\n\n", nq, all_threads);
-  std::printf("| storage | per-query scans, parallel over queries | search_batch (decoded tiles x GEMM) | "
-              "same top-%zu |\n|---|---:|---:|---:|\n",
-              k);
+  std::printf(
+      "| storage | per-query scans, parallel over queries | search_batch (decoded tiles x GEMM) | "
+      "same top-%zu |\n|---|---:|---:|---:|\n",
+      k);
   for (const FlatIndex& index : indexes) {
     simile::kernels::ComputeThreads threads(all_threads);
     std::vector<std::vector<Hit>> scans(nq);
@@ -264,9 +265,10 @@ int main(int argc, char** argv) {
   }
 
   // ---- filters ---------------------------------------------------------------
-  std::printf("\n## Filtered (IdFilter), one query at a time, 1 thread (median ms per query, filter resolution "
-              "included)\n\n| storage | all | ids 50%% | ids 10%% | ids 1%% | predicate 10%% |\n"
-              "|---|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "\n## Filtered (IdFilter), one query at a time, 1 thread (median ms per query, filter resolution "
+      "included)\n\n| storage | all | ids 50%% | ids 10%% | ids 1%% | predicate 10%% |\n"
+      "|---|---:|---:|---:|---:|---:|\n");
   std::mt19937 rng(7);
   auto id_subset = [&](size_t every) {
     std::vector<int64_t> ids;
@@ -284,8 +286,8 @@ int main(int argc, char** argv) {
           .median_ms;
     };
     std::printf("| %s | %.2f | %.2f | %.2f | %.3f | %.2f |\n",
-                std::string(simile::vector_type_name(index.type())).c_str(), with(nullptr), with(&half),
-                with(&tenth), with(&hundredth), with(&predicate));
+                std::string(simile::vector_type_name(index.type())).c_str(), with(nullptr), with(&half), with(&tenth),
+                with(&hundredth), with(&predicate));
   }
   return 0;
 }

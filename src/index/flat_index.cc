@@ -274,8 +274,8 @@ std::vector<Hit> FlatIndex::search_prepared(const float* q, size_t k, const std:
   return hits;
 }
 
-std::vector<std::vector<Hit>> FlatIndex::search_batch(const float* queries, size_t n, size_t k,
-                                                      const IdFilter* filter, SearchStats* stats) const {
+std::vector<std::vector<Hit>> FlatIndex::search_batch(const float* queries, size_t n, size_t k, const IdFilter* filter,
+                                                      SearchStats* stats) const {
   const auto start = std::chrono::steady_clock::now();
   std::vector<float> prepared;
   if (metric_ == Metric::kCosine) {
@@ -387,8 +387,7 @@ std::vector<std::vector<Hit>> FlatIndex::search_batch_gemm(const float* queries,
 }
 
 std::vector<Hit> FlatIndex::rescore(const float* query, const std::vector<Hit>& candidates, size_t k,
-                                    const std::function<const float*(int64_t)>& original,
-                                    SearchStats* stats) const {
+                                    const std::function<const float*(int64_t)>& original, SearchStats* stats) const {
   const auto start = std::chrono::steady_clock::now();
   std::vector<float> scratch;
   const float* q = prepare_query(query, scratch);
@@ -401,8 +400,12 @@ std::vector<Hit> FlatIndex::rescore(const float* query, const std::vector<Hit>& 
     const auto* code = reinterpret_cast<const uint8_t*>(v);
     float s = 0;
     switch (metric_) {
-      case Metric::kL2: s = -l2sq(q, code, dims_); break;
-      case Metric::kDot: s = dot(q, code, dims_); break;
+      case Metric::kL2:
+        s = -l2sq(q, code, dims_);
+        break;
+      case Metric::kDot:
+        s = dot(q, code, dims_);
+        break;
       default: {  // cosine: q is unit; divide out |v| in case v is not
         const float norm = std::sqrt(dot(v, code, dims_));
         s = norm > 0 ? dot(q, code, dims_) / norm : 0.0f;

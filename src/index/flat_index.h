@@ -108,8 +108,8 @@ class FlatIndex {
   // queries (kernels::gemm_nt), which reads the database once per block
   // instead of once per query. Use it for "related" (every chunk against all).
   // Scores may then differ from search()'s in the last float bits.
-  std::vector<std::vector<Hit>> search_batch(const float* queries, size_t n, size_t k,
-                                             const IdFilter* filter = nullptr, SearchStats* stats = nullptr) const;
+  std::vector<std::vector<Hit>> search_batch(const float* queries, size_t n, size_t k, const IdFilter* filter = nullptr,
+                                             SearchStats* stats = nullptr) const;
 
   // Re-scores candidates exactly and returns the best k: for an int8 (or f16)
   // index, search k * oversample candidates, then rescore them against the

@@ -116,7 +116,9 @@ SIMILE_AVX2 __m256 load8(const uint8_t* code, size_t i) {
 }
 
 template <VectorType kType>
-constexpr size_t kElemBytes = kType == VectorType::kF32 ? 4 : kType == VectorType::kF16 ? 2 : 1;
+constexpr size_t kElemBytes = kType == VectorType::kF32   ? 4
+                              : kType == VectorType::kF16 ? 2
+                                                          : 1;
 
 // The last d % 8 query and stored values, copied into zeroed 8-wide buffers so
 // the tail is one more full step that reads nothing past the vector.
@@ -246,9 +248,12 @@ void encode_i8(const float* v, size_t d, uint8_t* out) {
 
 std::string_view vector_type_name(VectorType type) {
   switch (type) {
-    case VectorType::kF32: return "f32";
-    case VectorType::kF16: return "f16";
-    case VectorType::kI8: return "int8";
+    case VectorType::kF32:
+      return "f32";
+    case VectorType::kF16:
+      return "f16";
+    case VectorType::kI8:
+      return "int8";
   }
   return "?";
 }
@@ -262,16 +267,21 @@ Result<VectorType> parse_vector_type(std::string_view name) {
 
 size_t encoded_size(VectorType type, size_t dims) {
   switch (type) {
-    case VectorType::kF32: return 4 * dims;
-    case VectorType::kF16: return 2 * dims;
-    case VectorType::kI8: return 4 + dims;
+    case VectorType::kF32:
+      return 4 * dims;
+    case VectorType::kF16:
+      return 2 * dims;
+    case VectorType::kI8:
+      return 4 + dims;
   }
   return 0;
 }
 
 void encode_vector(VectorType type, const float* v, size_t dims, uint8_t* out, Isa isa) {
   switch (type) {
-    case VectorType::kF32: std::memcpy(out, v, 4 * dims); return;
+    case VectorType::kF32:
+      std::memcpy(out, v, 4 * dims);
+      return;
     case VectorType::kF16:
       if (use_avx2(isa)) return encode_f16_f16c(v, out, dims);
       for (size_t i = 0; i < dims; ++i) {
@@ -280,7 +290,8 @@ void encode_vector(VectorType type, const float* v, size_t dims, uint8_t* out, I
         std::memcpy(out + 2 * i, &h, sizeof h);
       }
       return;
-    case VectorType::kI8: return encode_i8(v, dims, out);
+    case VectorType::kI8:
+      return encode_i8(v, dims, out);
   }
 }
 
@@ -307,7 +318,9 @@ Status decode_vector(VectorType type, const uint8_t* data, size_t bytes, size_t 
 
 void decode_vectors(VectorType type, const uint8_t* data, size_t n, size_t dims, float* out, Isa isa) {
   switch (type) {
-    case VectorType::kF32: std::memcpy(out, data, 4 * dims * n); return;
+    case VectorType::kF32:
+      std::memcpy(out, data, 4 * dims * n);
+      return;
     case VectorType::kF16:
       // Half codes may sit at odd addresses inside a caller's buffer; both
       // converters load them unaligned.
@@ -327,7 +340,8 @@ void decode_vectors(VectorType type, const uint8_t* data, size_t n, size_t dims,
           decode_i8_avx2(code, dims, out + r * dims);
         } else {
           const float scale = load_float(code);
-          for (size_t i = 0; i < dims; ++i) out[r * dims + i] = scale * static_cast<float>(static_cast<int8_t>(code[4 + i]));
+          for (size_t i = 0; i < dims; ++i)
+            out[r * dims + i] = scale * static_cast<float>(static_cast<int8_t>(code[4 + i]));
         }
       }
       return;
@@ -370,9 +384,12 @@ void f32_to_f16(const float* src, uint16_t* dst, size_t n, Isa isa) {
 ScoreKernel dot_kernel(VectorType type, Isa isa) {
   const bool fast = use_avx2(isa);
   switch (type) {
-    case VectorType::kF32: return fast ? dot_f32_avx2 : dot_f32_scalar;
-    case VectorType::kF16: return fast ? dot_f16_avx2 : dot_f16_scalar;
-    case VectorType::kI8: return fast ? dot_i8_avx2 : dot_i8_scalar;
+    case VectorType::kF32:
+      return fast ? dot_f32_avx2 : dot_f32_scalar;
+    case VectorType::kF16:
+      return fast ? dot_f16_avx2 : dot_f16_scalar;
+    case VectorType::kI8:
+      return fast ? dot_i8_avx2 : dot_i8_scalar;
   }
   return nullptr;
 }
@@ -380,9 +397,12 @@ ScoreKernel dot_kernel(VectorType type, Isa isa) {
 ScoreKernel l2sq_kernel(VectorType type, Isa isa) {
   const bool fast = use_avx2(isa);
   switch (type) {
-    case VectorType::kF32: return fast ? l2sq_f32_avx2 : l2sq_f32_scalar;
-    case VectorType::kF16: return fast ? l2sq_f16_avx2 : l2sq_f16_scalar;
-    case VectorType::kI8: return fast ? l2sq_i8_avx2 : l2sq_i8_scalar;
+    case VectorType::kF32:
+      return fast ? l2sq_f32_avx2 : l2sq_f32_scalar;
+    case VectorType::kF16:
+      return fast ? l2sq_f16_avx2 : l2sq_f16_scalar;
+    case VectorType::kI8:
+      return fast ? l2sq_i8_avx2 : l2sq_i8_scalar;
   }
   return nullptr;
 }

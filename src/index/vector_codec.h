@@ -44,8 +44,7 @@ size_t encoded_size(VectorType type, size_t dims);
 // f16 saturates at +-65504 (the largest half) instead of overflowing to
 // infinity, so a large component cannot turn every score into inf or NaN;
 // int8 of an all-zero vector is scale 0 and zero codes.
-void encode_vector(VectorType type, const float* v, size_t dims, uint8_t* out,
-                   kernels::Isa isa = kernels::best_isa());
+void encode_vector(VectorType type, const float* v, size_t dims, uint8_t* out, kernels::Isa isa = kernels::best_isa());
 
 // Whether `bytes` bytes can be a stored `dims`-dimensional vector of `type`:
 // a corrupt error naming the sizes otherwise, or for an int8 scale that is

@@ -153,6 +153,9 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
   return std::unique_ptr<Embedder>(new Embedder(std::move(impl)));
 }
 
+// Below this many tokens a single text is not split across threads.
+constexpr size_t kIntraOpMinTokens = 128;
+
 Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts, const std::string& prompt) const {
   Impl& im = *impl_;
   const size_t dims = im.info.dims;
@@ -218,7 +221,13 @@ Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts
       units.push_back(tail);
     }
     const int team = static_cast<int>(std::min<size_t>(static_cast<size_t>(im.threads), units.size()));
-    const int inner = team > 1 ? 1 : im.threads;
+    // A lone short text runs on one thread: splitting it inside the forward
+    // pass costs more in synchronisation than it saves (docs/benchmarks.md,
+    // batch 1: 196 against 68 sentences/s on short texts; from about 128
+    // tokens on, two threads win).
+    int inner = team > 1 ? 1 : im.threads;
+    if (team == 1 && units.size() == 1 && units[0].second == 1 && encodings[order[0]].size() < kIntraOpMinTokens)
+      inner = 1;
     std::vector<Status> batch_status(units.size(), Status::ok());
     std::lock_guard<std::mutex> lock(im.mu);
     kernels::ComputeThreads threads(inner);

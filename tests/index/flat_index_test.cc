@@ -85,7 +85,8 @@ TEST(FlatIndex, F32SearchMatchesBruteForceForEveryMetric) {
       const auto got = index.search(q, k);
       const auto want = reference(m, d, q, k, metric);
       ASSERT_EQ(ids(got), ids(want)) << to_string(metric) << " query " << i;
-      for (size_t j = 0; j < k; ++j) EXPECT_NEAR(got[j].score, want[j].score, 2e-5 * std::max(1.0f, std::fabs(want[j].score)));
+      for (size_t j = 0; j < k; ++j)
+        EXPECT_NEAR(got[j].score, want[j].score, 2e-5 * std::max(1.0f, std::fabs(want[j].score)));
     }
   }
 }

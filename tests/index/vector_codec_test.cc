@@ -93,14 +93,14 @@ TEST(VectorCodec, F16KnownValues) {
   EXPECT_EQ(f32_to_f16(1e10f), 0x7C00);
   EXPECT_EQ(f32_to_f16(-1e10f), 0xFC00);
   EXPECT_EQ(f32_to_f16(std::numeric_limits<float>::infinity()), 0x7C00);
-  EXPECT_EQ(f32_to_f16(0x1p-14f), 0x0400);              // smallest normal
-  EXPECT_EQ(f32_to_f16(0x1p-24f), 0x0001);              // smallest subnormal
-  EXPECT_EQ(f32_to_f16(0x1p-25f), 0x0000);              // tie between 0 and 2^-24: even
-  EXPECT_EQ(f32_to_f16(0x1.8p-24f), 0x0002);            // tie between 1 and 2 units: even
-  EXPECT_EQ(f32_to_f16(0x1.4p-24f), 0x0001);            // below the tie
-  EXPECT_EQ(f32_to_f16(0x3FF.8p-24f), 0x0400);          // tie rounds up into the smallest normal
-  EXPECT_EQ(f32_to_f16(1.0f + 0x1p-11f), 0x3C00);       // tie, even mantissa stays
-  EXPECT_EQ(f32_to_f16(1.0f + 3 * 0x1p-11f), 0x3C02);   // tie, odd mantissa rounds up
+  EXPECT_EQ(f32_to_f16(0x1p-14f), 0x0400);             // smallest normal
+  EXPECT_EQ(f32_to_f16(0x1p-24f), 0x0001);             // smallest subnormal
+  EXPECT_EQ(f32_to_f16(0x1p-25f), 0x0000);             // tie between 0 and 2^-24: even
+  EXPECT_EQ(f32_to_f16(0x1.8p-24f), 0x0002);           // tie between 1 and 2 units: even
+  EXPECT_EQ(f32_to_f16(0x1.4p-24f), 0x0001);           // below the tie
+  EXPECT_EQ(f32_to_f16(0x3FF.8p-24f), 0x0400);         // tie rounds up into the smallest normal
+  EXPECT_EQ(f32_to_f16(1.0f + 0x1p-11f), 0x3C00);      // tie, even mantissa stays
+  EXPECT_EQ(f32_to_f16(1.0f + 3 * 0x1p-11f), 0x3C02);  // tie, odd mantissa rounds up
   EXPECT_EQ(f32_to_f16(1e-30f), 0x0000);
   EXPECT_EQ(f32_to_f16(from_bits(0x00000001)), 0x0000);  // float subnormal
   EXPECT_EQ(f32_to_f16(std::numeric_limits<float>::quiet_NaN()), 0x7E00);
@@ -121,10 +121,18 @@ std::vector<float> f16_edge_floats() {
       out.push_back(-x);
     }
   }
-  const float specials[] = {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::max(),
-                            std::numeric_limits<float>::min(), std::numeric_limits<float>::denorm_min(),
-                            from_bits(0x7FC00000), from_bits(0x7F800001), from_bits(0x7FFFFFFF),
-                            from_bits(0x7FA00000), 1e5f, 70000.0f, 65536.0f, 131008.0f};
+  const float specials[] = {std::numeric_limits<float>::infinity(),
+                            std::numeric_limits<float>::max(),
+                            std::numeric_limits<float>::min(),
+                            std::numeric_limits<float>::denorm_min(),
+                            from_bits(0x7FC00000),
+                            from_bits(0x7F800001),
+                            from_bits(0x7FFFFFFF),
+                            from_bits(0x7FA00000),
+                            1e5f,
+                            70000.0f,
+                            65536.0f,
+                            131008.0f};
   for (float x : specials) {
     out.push_back(x);
     out.push_back(-x);
@@ -138,7 +146,8 @@ TEST(VectorCodec, F16ConversionF16cMatchesScalar) {
   std::mt19937 rng(11);
   std::uniform_int_distribution<uint32_t> any_bits;
   for (int i = 0; i < 200000; ++i) in.push_back(from_bits(any_bits(rng)));  // every exponent, NaNs included
-  for (int i = 0; i < 100000; ++i) in.push_back(std::ldexp(std::uniform_real_distribution<float>(-1, 1)(rng), i % 40 - 28));
+  for (int i = 0; i < 100000; ++i)
+    in.push_back(std::ldexp(std::uniform_real_distribution<float>(-1, 1)(rng), i % 40 - 28));
   std::vector<uint16_t> fast(in.size()), ref(in.size());
   f32_to_f16(in.data(), fast.data(), in.size(), Isa::kAvx2);
   f32_to_f16(in.data(), ref.data(), in.size(), Isa::kScalar);

@@ -15,6 +15,13 @@
 namespace simile {
 namespace {
 
+SearchOptions top(size_t k, std::string filter = "") {
+  SearchOptions o;
+  o.k = k;
+  o.filter = std::move(filter);
+  return o;
+}
+
 using testing::TempDir;
 using testing::write_bytes;
 
@@ -98,7 +105,7 @@ TEST_F(CollectionTest, AddsAndFindsDocumentsByMeaning) {
   EXPECT_EQ(c->info().model, "all-MiniLM-L6-v2");
   EXPECT_EQ(c->info().dims, 384u);
 
-  auto hits = c->search("how do airplanes stay in the air?", {.k = 3});
+  auto hits = c->search("how do airplanes stay in the air?", top(3));
   ASSERT_TRUE(hits.is_ok()) << hits.status().message();
   ASSERT_EQ(hits->size(), 3u);
   EXPECT_EQ((*hits)[0].id, "wing");
@@ -107,7 +114,7 @@ TEST_F(CollectionTest, AddsAndFindsDocumentsByMeaning) {
   EXPECT_GE((*hits)[0].score, (*hits)[1].score);
   EXPECT_EQ(nlohmann::json::parse((*hits)[0].meta)["year"], 1995);
 
-  auto pets = c->search("which animal sleeps all day?", {.k = 1});
+  auto pets = c->search("which animal sleeps all day?", top(1));
   ASSERT_TRUE(pets.is_ok());
   EXPECT_EQ((*pets)[0].id, "cat");
 }
@@ -131,7 +138,7 @@ TEST_F(CollectionTest, UnchangedDocumentsAreSkippedAndChangedOnesReplaced) {
   ASSERT_TRUE(info.is_ok());
   EXPECT_EQ(info->documents, 10u);
   EXPECT_EQ(info->chunks, 10u);
-  auto hits = c->search("yeast and salt", {.k = 1});
+  auto hits = c->search("yeast and salt", top(1));
   EXPECT_EQ((*hits)[0].chunk, docs[2].text);
 }
 
@@ -139,7 +146,7 @@ TEST_F(CollectionTest, FiltersApplyBeforeRanking) {
   auto c = open("notes");
   ASSERT_TRUE(c->add({input_}, jsonl()).is_ok());
   // Without the filter the aviation documents win; with it they are not even candidates.
-  auto hits = c->search("aircraft", {.k = 10, .filter = "year >= 2010 AND lang = \"en\""});
+  auto hits = c->search("aircraft", top(10, "year >= 2010 AND lang = \"en\""));
   ASSERT_TRUE(hits.is_ok()) << hits.status().message();
   std::set<std::string> expected;
   for (const Doc& d : kDocs)
@@ -147,11 +154,11 @@ TEST_F(CollectionTest, FiltersApplyBeforeRanking) {
   auto got = ids(*hits);
   EXPECT_EQ(std::set<std::string>(got.begin(), got.end()), expected);
 
-  auto none = c->search("aircraft", {.k = 5, .filter = "year > 3000"});
+  auto none = c->search("aircraft", top(5, "year > 3000"));
   ASSERT_TRUE(none.is_ok());
   EXPECT_TRUE(none->empty());
 
-  auto bad = c->search("aircraft", {.k = 5, .filter = "year >= "});
+  auto bad = c->search("aircraft", top(5, "year >= "));
   ASSERT_FALSE(bad.is_ok());
   EXPECT_NE(bad.status().message().find("filter"), std::string::npos) << bad.status().message();
 }
@@ -166,7 +173,7 @@ TEST_F(CollectionTest, LongDocumentsAreChunkedAndTheBestChunkIsShown) {
   auto s = c->add({input_}, jsonl());
   ASSERT_TRUE(s.is_ok()) << s.status().message();
   EXPECT_GT(s->chunks, 3u);
-  auto hits = c->search("a flower that blooms rarely", {.k = 2});
+  auto hits = c->search("a flower that blooms rarely", top(2));
   ASSERT_TRUE(hits.is_ok());
   ASSERT_EQ(hits->size(), 2u);  // documents, not chunks: each once
   EXPECT_EQ((*hits)[0].id, "minutes");
@@ -183,7 +190,7 @@ TEST_F(CollectionTest, VectorTypesAgreeOnTheRanking) {
     ASSERT_TRUE(c->add({input_}, jsonl()).is_ok());
     EXPECT_EQ(c->info().vector_type, type);
     for (const char* q : {"space and planets", "cooking dinner", "software"}) {
-      auto hits = c->search(q, {.k = 3});
+      auto hits = c->search(q, top(3));
       ASSERT_TRUE(hits.is_ok()) << hits.status().message();
       for (const auto& h : *hits) results[type].push_back(h.id);
     }
@@ -195,7 +202,7 @@ TEST_F(CollectionTest, VectorTypesAgreeOnTheRanking) {
 TEST_F(CollectionTest, SimilarDocumentsExcludeTheDocumentItself) {
   auto c = open("notes");
   ASSERT_TRUE(c->add({input_}, jsonl()).is_ok());
-  auto hits = c->similar("moon", {.k = 3});
+  auto hits = c->similar("moon", top(3));
   ASSERT_TRUE(hits.is_ok()) << hits.status().message();
   ASSERT_EQ(hits->size(), 3u);
   // Every document is one chunk here, so the ranking must be the plain
@@ -218,7 +225,7 @@ TEST_F(CollectionTest, SimilarDocumentsExcludeTheDocumentItself) {
     EXPECT_EQ((*hits)[r].id, expected[r].second) << r;
     EXPECT_NEAR((*hits)[r].score, -expected[r].first, 1e-4) << r;
   }
-  auto missing = c->similar("nope", {.k = 2});
+  auto missing = c->similar("nope", top(2));
   EXPECT_FALSE(missing.is_ok());
 }
 
@@ -292,7 +299,7 @@ TEST_F(CollectionTest, VectorsOfAnotherModelNeverMixAndReembedSwitches) {
   EXPECT_EQ(info->model, other);
   auto reopened = (*db)->open_collection("notes", &with_other);
   ASSERT_TRUE(reopened.is_ok()) << reopened.status().message();
-  auto hits = (*reopened)->search("how do airplanes stay in the air?", {.k = 1});
+  auto hits = (*reopened)->search("how do airplanes stay in the air?", top(1));
   ASSERT_TRUE(hits.is_ok());
   EXPECT_EQ((*hits)[0].id, "wing");
   auto listed = (*db)->list();

@@ -18,7 +18,7 @@ corpus="$here/scripts/sample_corpus.txt"
 db="$here/build/quickstart.db"
 rm -f "$db" "$db-wal" "$db-shm"
 echo "== indexing the sample corpus ($(wc -l < "$corpus") one-line documents) into collection 'sample' ($db)"
-"$simile" add sample "$corpus" --format lines --db "$db"
+(cd "$here/scripts" && "$simile" add sample sample_corpus.txt --format lines --db "$db")  # ids: sample_corpus.txt:LINE
 echo
 echo "== searching it by meaning"
 for q in "How can I log in again after losing my password?" "a sleepy cat" "baking instructions" \

@@ -2,9 +2,6 @@
 // list_models. (pull_model lives in model_pull.cc.)
 #include "simile/models.h"
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -17,17 +14,13 @@
 #include "model/safetensors.h"
 #include "util/file_util.h"
 #include "util/hash.h"
+#include "util/user_dirs.h"
 
 namespace simile {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
 
 // Subdirectories of the cache, sorted; hidden ones are pulls in progress.
 std::vector<std::string> cached_names() {
@@ -82,16 +75,7 @@ ModelInfo make_model_info(const ModelDescription& model, const WeightFiles& file
   return info;
 }
 
-std::string model_cache_dir() {
-  if (std::string home = env("SIMILE_HOME"); !home.empty()) return home + "/models";
-  if (std::string xdg = env("XDG_CACHE_HOME"); !xdg.empty()) return xdg + "/simile/models";
-  std::string home = env("HOME");
-  if (home.empty()) {
-    const struct passwd* pw = getpwuid(getuid());
-    if (pw != nullptr && pw->pw_dir != nullptr) home = pw->pw_dir;
-  }
-  return (home.empty() ? std::string(".") : home) + "/.cache/simile/models";
-}
+std::string model_cache_dir() { return user_dir(UserDirKind::kCache) + "/models"; }
 
 Result<std::string> resolve_model_dir(const std::string& name_or_dir) {
   const std::string name = name_or_dir.empty() ? kDefaultModel : name_or_dir;

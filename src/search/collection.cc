@@ -2,9 +2,6 @@
 // index and the related lists composed.
 #include "simile/collection.h"
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -15,6 +12,7 @@
 #include "search/related.h"
 #include "store/ingest.h"
 #include "store/store.h"
+#include "util/user_dirs.h"
 
 namespace simile {
 
@@ -22,11 +20,6 @@ namespace {
 
 using store::CollectionRow;
 using store::Store;
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
 
 std::optional<std::string> model_prompt(const Embedder& e, std::initializer_list<const char*> names) {
   for (const char* name : names) {
@@ -416,16 +409,7 @@ Result<IngestSummary> CollectionImpl::reembed(const EmbedderOptions& model, cons
 
 }  // namespace
 
-std::string Database::default_path() {
-  if (std::string home = env("SIMILE_HOME"); !home.empty()) return home + "/simile.db";
-  if (std::string xdg = env("XDG_DATA_HOME"); !xdg.empty()) return xdg + "/simile/simile.db";
-  std::string home = env("HOME");
-  if (home.empty()) {
-    const struct passwd* pw = getpwuid(getuid());
-    if (pw != nullptr && pw->pw_dir != nullptr) home = pw->pw_dir;
-  }
-  return (home.empty() ? std::string(".") : home) + "/.local/share/simile/simile.db";
-}
+std::string Database::default_path() { return user_dir(UserDirKind::kData) + "/simile.db"; }
 
 Result<std::unique_ptr<Database>> Database::open(const std::string& path) {
   SIMILE_ASSIGN_OR_RETURN(auto store, Store::open(path.empty() ? default_path() : path));

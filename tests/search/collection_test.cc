@@ -11,16 +11,12 @@
 #include <set>
 
 #include "../model/model_test_util.h"
+#include "search_test_util.h"
 
 namespace simile {
 namespace {
 
-SearchOptions top(size_t k, std::string filter = "") {
-  SearchOptions o;
-  o.k = k;
-  o.filter = std::move(filter);
-  return o;
-}
+using testing::top;
 
 using testing::TempDir;
 using testing::write_bytes;

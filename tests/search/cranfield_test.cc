@@ -10,17 +10,13 @@
 #include <sstream>
 
 #include "../model/model_test_util.h"
+#include "search_test_util.h"
 #include "simile/collection.h"
 
 namespace simile {
 namespace {
 
-SearchOptions top(size_t k, std::string filter = "") {
-  SearchOptions o;
-  o.k = k;
-  o.filter = std::move(filter);
-  return o;
-}
+using testing::top;
 
 struct Query {
   std::string id, text;

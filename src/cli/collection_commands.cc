@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <csignal>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -13,21 +11,12 @@
 #include "cli/cli.h"
 #include "cli/embedder_flags.h"
 #include "cli/progress.h"
+#include "cli/stop_signals.h"
 #include "simile/collection.h"
 
 namespace simile::cli {
 
 namespace {
-
-std::atomic<bool> g_interrupted{false};
-
-// The first Ctrl-C asks the ingest to stop after its current commit; a
-// second one kills the process the usual way (committed work is safe).
-void on_sigint(int) {
-  g_interrupted.store(true);
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
-}
 
 struct DbFlag {
   std::string path;
@@ -152,6 +141,7 @@ void add_add(CLI::App& app) {
     if (!f->document_prompt.empty()) f->settings.document_prompt = f->document_prompt;
     EmbedderOptions runtime = f->model.to_options();
     f->settings.model = runtime.model;
+    StopSignals signals;  // before the model starts worker threads
     auto db = f->db.open();
     auto collection = take(db->open_collection(f->collection, &f->settings, runtime));
     std::vector<std::string> inputs = f->inputs;
@@ -175,9 +165,7 @@ void add_add(CLI::App& app) {
         std::cerr << "simile: skipped: " << st.message() << "\n";
       }
     };
-    options.should_stop = [] { return g_interrupted.load(); };
-    std::signal(SIGINT, on_sigint);
-    std::signal(SIGTERM, on_sigint);
+    options.should_stop = [&signals] { return signals.stop_requested(); };
     auto summary = collection->add(inputs, options);
     bar.finish();
     if (!summary.is_ok()) {
@@ -315,14 +303,14 @@ void add_reembed(CLI::App& app) {
   cmd->add_flag("--json", f->json, "print a JSON summary");
   cmd->add_flag("-q,--quiet", f->quiet, "no progress bar");
   cmd->callback([f] {
+    StopSignals signals;  // before the model starts worker threads
     auto db = f->db.open();
     EmbedderOptions target = f->model.to_options();
     auto collection = take(db->open_collection(f->collection, nullptr, target));
     IngestOptions options;
     ProgressBar bar("documents", !f->quiet);
     options.on_progress = [&bar](size_t done, size_t total) { bar.update(done, total); };
-    options.should_stop = [] { return g_interrupted.load(); };
-    std::signal(SIGINT, on_sigint);
+    options.should_stop = [&signals] { return signals.stop_requested(); };
     IngestSummary s = take(collection->reembed(target, options));
     bar.finish();
     if (f->json)

@@ -6,11 +6,11 @@ Markdown tables.
   collection_bench.py corpus --fortunes-dir D --cranfield corpus.jsonl [--n 100000] -o out.jsonl
   collection_bench.py chunks DB -o chunks.jsonl
   collection_bench.py same A.db B.db
-  collection_bench.py run --results R --job NAME --kind ingest|embed --workload W --texts N
-                          [--stdin FILE] -- CMD...
+  collection_bench.py run --results R --job NAME --kind ingest|embed|job --workload W --texts N
+                          [--stdin FILE] [--stdout FILE] -- CMD...
   collection_bench.py cli --results R --simile BIN --queries Q.jsonl --db LABEL=PATH ...
                           [--collection bench] [--filter EXPR] [--runs 20]
-  collection_bench.py table R
+  collection_bench.py table R [R ...]
 
 corpus: one document per line {"id", "text", "source", "file", "sentences",
 "bucket"}. Texts are sentences of the fortune cookies (every cookie file in
@@ -26,8 +26,9 @@ smallest SHA-256 are kept, so the choice is deterministic and spread over all
 sources. "bucket" is the line number modulo 10: `bucket = 0` keeps 10% of
 the documents.
 
-run: runs CMD (stdin from --stdin) and appends one record: wall seconds, the
-ingest summary (`simile add --json`: chunks, tokens, seconds), and how much
+run: runs CMD (stdin from --stdin, stdout to --stdout) and appends one
+record: wall seconds, the ingest summary (`simile add --json`: chunks, tokens,
+seconds; --kind ingest), and how much
 the machine disturbed it, measured as bench/run_job.py does (the command's
 threads' CPU wait; other processes' CPU use, in cores; the 1-minute load
 average before and after).
@@ -220,8 +221,11 @@ def cmd_run(args):
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     load_before = load1()
     out, wall, own, wait, others = timed(cmd, args.stdin)
-    rec = {"bench": "ingest", "job": args.job, "kind": args.kind, "workload": args.workload,
-           "texts": args.texts, "wall_s": round(wall, 3), "cpu_s": round(own, 2)}
+    if args.stdout:
+        with open(args.stdout, "w") as f:
+            f.write(out)
+    rec = {"bench": "ingest" if args.kind != "job" else "job", "job": args.job, "kind": args.kind,
+           "workload": args.workload, "texts": args.texts, "wall_s": round(wall, 3), "cpu_s": round(own, 2)}
     if args.kind == "ingest":
         summary = json.loads([l for l in out.splitlines() if l.startswith("{")][-1])
         rec.update({"docs": summary["added"], "failed": summary["failed"], "chunks": summary["chunks"],
@@ -249,7 +253,9 @@ def cmd_cli(args):
         if args.filter:
             variants.append((label + "+filter", path, args.filter))
     walls = {v[0]: [] for v in variants}
-    loads = []
+    loads = {v[0]: [] for v in variants}
+    waits = {v[0]: [] for v in variants}
+    others = {v[0]: [] for v in variants}
     for r in range(args.runs):
         q = queries[r % len(queries)]
         for j in range(len(variants)):
@@ -260,16 +266,21 @@ def cmd_cli(args):
                 cmd = [args.simile, "search", args.collection, q, "--db", path, "-k", str(args.k)]
                 if flt:
                     cmd += ["--filter", flt]
-            loads.append(load1())
-            _, wall, _, _, _ = timed(cmd)
+            loads[name].append(load1())
+            _, wall, _, wait, other = timed(cmd)
             walls[name].append(wall * 1e3)
+            waits[name].append(wait)
+            others[name].append(other)
     with open(args.results, "a") as f:
         for name, path, flt in variants:
             ms = walls[name]
             rec = {"bench": "cli", "variant": name, "db": path or "", "filter": flt or "", "runs": len(ms),
                    "median_ms": round(statistics.median(ms), 1), "p90_ms": round(percentile(ms, 90), 1),
                    "min_ms": round(min(ms), 1), "max_ms": round(max(ms), 1),
-                   "load_avg": round(statistics.median(loads), 2), "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                   "load_avg": round(statistics.median(loads[name]), 2),
+                   "cpu_wait_frac_median": round(statistics.median(waits[name]), 4),
+                   "other_cpu_cores_median": round(statistics.median(others[name]), 3),
+                   "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
             f.write(json.dumps(rec) + "\n")
             print(json.dumps(rec))
 
@@ -278,10 +289,11 @@ def cmd_cli(args):
 
 
 def cmd_table(args):
-    recs = [json.loads(l) for l in open(args.results) if l.strip()]
+    recs = [json.loads(l) for path in args.results if os.path.exists(path) for l in open(path) if l.strip()]
     ingest = [r for r in recs if r.get("bench") == "ingest"]
     search = [r for r in recs if r.get("bench") == "search"]
     cli = [r for r in recs if r.get("bench") == "cli"]
+    jobs = {r["job"]: r for r in recs if r.get("bench") == "job"}
     if ingest:
         print("| workload | documents | chunks | tokens | ingest s | ingest docs/s | ingest chunks/s | "
               "ingest tokens/s | embed s | embed chunks/s | embed tokens/s | ingest / embed | "
@@ -312,9 +324,15 @@ def cmd_table(args):
     if search:
         ref = search[0]
         print("Search latency, %d queries x %d runs, k = %d, %d threads, %d chunks, filter '%s' keeps %s "
-              "documents:" % (ref["queries"], ref["runs"], ref["k"], ref["threads"], ref["chunks"],
-                              next((r["filter"] for r in search if r["filter"]), ""),
-                              next((r["allowed_documents"] for r in search if "allowed_documents" in r), "?")))
+              "documents; %.0f s, load average %s before, %s after:" % (
+                  ref["queries"], ref["runs"], ref["k"], ref["threads"], ref["chunks"],
+                  next((r["filter"] for r in search if r["filter"]), ""),
+                  next((r["allowed_documents"] for r in search if "allowed_documents" in r), "?"),
+                  ref.get("bench_s", 0), ref.get("load_before", "?"), ref.get("load_after", "?")))
+        job = jobs.get("search_bench")
+        if job:
+            print("(its CPU wait %.1f%%, other processes' CPU use %.2f cores)" % (
+                100 * job["cpu_wait_frac"], job["other_cpu_cores"]))
         print()
         print("| variant | what is timed | median ms | p90 ms | p99 ms | recall@%d vs f32 | index load ms |"
               % ref["k"])
@@ -330,14 +348,16 @@ def cmd_table(args):
                 "%.0f" % r["load_ms"] if "load_ms" in r else "-"))
         print()
     if cli:
-        print("| command | runs | median ms | p90 ms | min ms | max ms | load average |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        print("| command | runs | median ms | p90 ms | min ms | max ms | load average | CPU wait | others' CPU (cores) |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in cli:
             what = "simile embed QUERY" if r["variant"] == "simile embed" else \
                 "simile search (%s%s)" % (r["variant"], ")" if not r["filter"] else ", --filter '%s')" % r["filter"])
             what = what.replace("))", ")")
-            print("| %s | %d | %.0f | %.0f | %.0f | %.0f | %.1f |" % (
-                what, r["runs"], r["median_ms"], r["p90_ms"], r["min_ms"], r["max_ms"], r["load_avg"]))
+            print("| %s | %d | %.0f | %.0f | %.0f | %.0f | %.1f | %s | %s |" % (
+                what, r["runs"], r["median_ms"], r["p90_ms"], r["min_ms"], r["max_ms"], r["load_avg"],
+                "%.1f%%" % (100 * r["cpu_wait_frac_median"]) if "cpu_wait_frac_median" in r else "-",
+                "%.2f" % r["other_cpu_cores_median"] if "other_cpu_cores_median" in r else "-"))
 
 
 def main():
@@ -357,7 +377,8 @@ def main():
     p = sub.add_parser("run")
     p.add_argument("--results", required=True)
     p.add_argument("--job", required=True)
-    p.add_argument("--kind", choices=["ingest", "embed"], required=True)
+    p.add_argument("--kind", choices=["ingest", "embed", "job"], required=True)
+    p.add_argument("--stdout", help="write the command's output here")
     p.add_argument("--workload", required=True)
     p.add_argument("--texts", type=int, required=True)
     p.add_argument("--stdin")
@@ -372,7 +393,7 @@ def main():
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--runs", type=int, default=20)
     p = sub.add_parser("table")
-    p.add_argument("results")
+    p.add_argument("results", nargs="+")
     args = ap.parse_args()
     {"corpus": cmd_corpus, "chunks": cmd_chunks, "same": cmd_same, "run": cmd_run, "cli": cmd_cli,
      "table": cmd_table}[args.command](args)

@@ -33,9 +33,9 @@
 #      and with the filter `bucket = 0` (10% of the documents), --search-runs
 #      passes, interleaved; and collection_bench.py cli times `simile search`
 #      end to end (--cli-runs processes per variant, beside `simile embed`).
-#   4. prints the tables (collection_bench.py table) and leaves results.jsonl,
-#      the search_bench records and env.txt (machine, versions, load) in
-#      $WORK_DIR.
+#   4. prints the tables (collection_bench.py table) and leaves ingest.jsonl
+#      and search.jsonl (the records; --skip-ingest / --skip-search keep the
+#      other part's) and env.txt (machine, versions, load) in $WORK_DIR.
 #
 # Timings on a shared machine: every process records its CPU wait and the
 # other processes' CPU use (as bench/run_job.py measures them) and the load
@@ -92,7 +92,9 @@ fi
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "simile: commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)," \
        "$(git -C "$root" status --porcelain -- src include 2>/dev/null | wc -l) files in src/ and include/ differ from it"
-  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')," \
+       "family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')" \
+       "model $(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | tr -d ' '), $(nproc) cores"
   echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
   echo "os: $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
   echo "compiler: $(c++ --version | head -n1)"
@@ -103,8 +105,8 @@ fi
 } > "$work/env.txt"
 cat "$work/env.txt" >&2
 
-results="$work/results.jsonl"
-: > "$results"
+# One results file per part, emptied only when that part runs again.
+results="$work/ingest.jsonl"
 
 # ---- 1. ingest against embed on the same texts --------------------------------
 ingest() {  # ingest WORKLOAD ROUND DB INPUT FLAGS...: one timed `simile add`
@@ -119,6 +121,7 @@ embed() {  # embed WORKLOAD ROUND: one timed `simile embed` of the stored chunk 
     "$simile" embed --jsonl --format npy -o "$work/$1.npy" --threads "$threads" -
 }
 if [ "$do_ingest" = 1 ]; then
+  : > "$results"
   if [ "$quick" = 1 ]; then
     head -n 300 "$cranfield/corpus.jsonl" > "$work/cranfield.jsonl"
     head -n 500 "$medium" > "$work/medium.lines"
@@ -163,6 +166,8 @@ fi
 
 # ---- 2. search latency over 100,000 chunks --------------------------------------
 if [ "$do_search" = 1 ]; then
+  results="$work/search.jsonl"
+  : > "$results"
   n=100000
   [ "$quick" = 1 ] && n=10000
   corpus=$work/search/corpus-$n.jsonl
@@ -187,10 +192,11 @@ if [ "$do_search" = 1 ]; then
     fi
   done
   say "search_bench: $search_runs passes of the Cranfield queries"
-  "$build/bench/search_bench" --queries "$cranfield/queries.jsonl" \
+  "$python" "$helper" run --results "$results" --job search_bench --kind job --workload search --texts 225 \
+    --stdout "$work/search/search_bench.jsonl" -- \
+    "$build/bench/search_bench" --queries "$cranfield/queries.jsonl" \
     --db "f32=$base-f32.db" --db "f16=$base-f16.db" --db "int8=$base-int8.db" \
-    --k 10 --filter 'bucket = 0' --threads "$threads" --runs "$search_runs" --stages --results "$results" \
-    > "$work/search/search_bench.jsonl"
+    --k 10 --filter 'bucket = 0' --threads "$threads" --runs "$search_runs" --stages --results "$results"
   say "simile search end to end: $cli_runs runs per variant"
   "$python" "$helper" cli --results "$results" --simile "$simile" --queries "$cranfield/queries.jsonl" \
     --db "f32=$base-f32.db" --db "f16=$base-f16.db" --db "int8=$base-int8.db" --filter 'bucket = 0' \
@@ -200,4 +206,4 @@ fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$work/env.txt"
 cat "$work/env.txt"
 echo
-"$python" "$helper" table "$results"
+"$python" "$helper" table "$work/ingest.jsonl" "$work/search.jsonl"

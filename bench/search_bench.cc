@@ -172,7 +172,15 @@ double percentile(std::vector<double> xs, double p) {
   return xs[static_cast<size_t>(k)];
 }
 
-double round_to(double x, double unit) { return std::round(x / unit) * unit; }
+double round_to(double x, double unit) { return std::round(x / unit) / (1 / unit); }
+
+// The 1-minute load average: how busy the shared machine was.
+double load_average() {
+  std::ifstream in("/proc/loadavg");
+  double load = -1;
+  in >> load;
+  return load;
+}
 
 // ---- --reencode -------------------------------------------------------------
 
@@ -404,6 +412,7 @@ int run_latency(const Args& a) {
     return ids;
   };
 
+  const double load_before = load_average();
   const size_t warm = std::min(a.warmup, queries.size());
   for (size_t q = 0; q < warm; ++q)
     for (Variant& v : variants) call(v, q);
@@ -422,6 +431,7 @@ int run_latency(const Args& a) {
     }
   }
   const double total_s = now_s() - t_start;
+  const double load_after = load_average();
 
   // recall@k of the document ids against the first database's (f32) results.
   auto reference = [&](const Variant& v) -> const Variant* {
@@ -469,6 +479,8 @@ int run_latency(const Args& a) {
     if (v.filtered && a.stages) rec["allowed_documents"] = allowed_documents;
     rec["peak_rss_mb"] = round_to(usage.ru_maxrss / 1024.0, 0.1);
     rec["bench_s"] = round_to(total_s, 0.1);
+    rec["load_before"] = load_before;
+    rec["load_after"] = load_after;
     std::cout << rec.dump() << std::endl;
     if (results) results << rec.dump() << "\n";
   }

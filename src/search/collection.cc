@@ -354,7 +354,15 @@ Result<IngestSummary> CollectionImpl::reembed(const EmbedderOptions& model, cons
   settings.vector_type = row_.info.vector_type;
   settings.overlap_tokens = row_.info.overlap_tokens;
   EmbedderOptions runtime = model;
-  SIMILE_ASSIGN_OR_RETURN(auto shadow, db_->open_impl(shadow_name, &settings, runtime));
+  auto opened = db_->open_impl(shadow_name, &settings, runtime);
+  if (!opened.is_ok() && opened.status().code() == Status::Code::kInvalidArgument) {
+    // A build left by an interrupted reembed to another model: start over.
+    SIMILE_ASSIGN_OR_RETURN(auto stale, st.find_collection(shadow_name));
+    if (stale) SIMILE_RETURN_IF_ERROR(st.drop_collection(stale->id));
+    opened = db_->open_impl(shadow_name, &settings, runtime);
+  }
+  if (!opened.is_ok()) return opened.status();
+  std::unique_ptr<CollectionImpl> shadow = std::move(opened).value();
   // Every document goes through the normal ingest into the hidden collection;
   // unchanged ones (from an interrupted earlier run) are skipped by hash.
   std::vector<int64_t> rowids;

@@ -178,7 +178,7 @@ Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts
     const size_t count = std::min(kTokenizeChunk, texts.size() - chunk);
     encodings.assign(count, Encoding());
     errors.assign(count, Status::ok());
-#pragma omp parallel for num_threads(im.threads) schedule(dynamic, 16)
+#pragma omp parallel for num_threads(im.threads) schedule(dynamic, 16) if (count > 16)
     for (long i = 0; i < static_cast<long>(count); ++i) {
       std::string text = prompt + texts[chunk + static_cast<size_t>(i)];
       if (im.model.pipeline.do_lower_case) text = lowercase_utf8(text);

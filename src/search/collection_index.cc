@@ -73,13 +73,15 @@ Result<std::vector<DocumentHit>> CollectionIndex::search(const float* query, siz
     if (rescore) {
       auto candidates = chunks_.search(query, std::min(candidates_total, want * kRescoreOversample), filter.get(), stats);
       std::unordered_map<int64_t, std::vector<float>> originals;
-      for (const Hit& h : candidates) {
-        SIMILE_ASSIGN_OR_RETURN(store::StoredChunk c, store.chunk(h.id));
+      std::vector<int64_t> ids;
+      for (const Hit& h : candidates) ids.push_back(h.id);
+      SIMILE_RETURN_IF_ERROR(store.for_each_exact(ids, [&](int64_t id, std::string_view exact) {
         std::vector<float> v(chunks_.dims());
-        SIMILE_RETURN_IF_ERROR(decode_vector(VectorType::kF32, reinterpret_cast<const uint8_t*>(c.exact.data()),
-                                             c.exact.size(), chunks_.dims(), v.data()));
-        originals[h.id] = std::move(v);
-      }
+        SIMILE_RETURN_IF_ERROR(decode_vector(VectorType::kF32, reinterpret_cast<const uint8_t*>(exact.data()),
+                                             exact.size(), chunks_.dims(), v.data()));
+        originals[id] = std::move(v);
+        return Status::ok();
+      }));
       hits = chunks_.rescore(query, candidates, want,
                              [&](int64_t id) -> const float* {
                                auto it = originals.find(id);

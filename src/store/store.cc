@@ -392,6 +392,18 @@ Result<StoredChunk> Store::chunk(int64_t chunk_id) {
   return c;
 }
 
+Status Store::for_each_exact(const std::vector<int64_t>& chunk_ids,
+                             const std::function<Status(int64_t chunk_id, std::string_view exact)>& fn) {
+  SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT exact FROM chunks WHERE id = ?"));
+  for (int64_t id : chunk_ids) {
+    s.reset();
+    s.bind(1, id);
+    SIMILE_ASSIGN_OR_RETURN(bool row, s.step());
+    if (row && !s.column_is_null(0)) SIMILE_RETURN_IF_ERROR(fn(id, s.column_blob(0)));
+  }
+  return Status::ok();
+}
+
 Status Store::for_each_vector(
     int64_t collection, const std::function<void(int64_t chunk_id, int64_t document, std::string_view vector)>& fn) {
   SIMILE_ASSIGN_OR_RETURN(

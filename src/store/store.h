@@ -72,6 +72,10 @@ class Store {
   Result<std::optional<StoredDocument>> document(int64_t collection, std::string_view doc_id);
   Result<StoredDocument> document_by_rowid(int64_t rowid);
   Result<StoredChunk> chunk(int64_t chunk_id);
+  // The float32 originals (chunks.exact) of several chunks, one statement for
+  // all: fn(chunk_id, blob) for each id that has one.
+  Status for_each_exact(const std::vector<int64_t>& chunk_ids,
+                        const std::function<Status(int64_t chunk_id, std::string_view exact)>& fn);
   // Every document id and stored vector of a collection, in chunk id order.
   Status for_each_vector(int64_t collection,
                          const std::function<void(int64_t chunk_id, int64_t document, std::string_view vector)>& fn);

@@ -28,7 +28,7 @@ namespace simile {
 // Chosen when a collection is created; fixed afterwards (reembed() changes
 // the model).
 struct CollectionSettings {
-  std::string model;                // cache name or directory; empty = the default model
+  std::string model;                // cache name or directory; empty = the default model; "none" = keyword only
   std::string metric = "cosine";    // cosine | dot | l2
   std::string vector_type = "f32";  // f32 | f16 | int8
   size_t chunk_tokens = 0;          // 0 = as many as the model takes
@@ -36,6 +36,7 @@ struct CollectionSettings {
   // Unset: the model's prompts named "query" and "document" (or "passage").
   std::optional<std::string> query_prompt;
   std::optional<std::string> document_prompt;
+  std::string analyzer;  // the keyword index's analyzer spec (docs/analyzers.md); empty = "default"
 };
 
 struct CollectionInfo {
@@ -52,6 +53,7 @@ struct CollectionInfo {
   std::string metric;
   std::string vector_type;
   size_t related_k = 0;  // 0 = related lists not kept
+  std::string analyzer;  // the keyword index's analyzer settings (JSON, docs/analyzers.md)
   std::string created_at;
   size_t documents = 0;
   size_t chunks = 0;
@@ -88,9 +90,36 @@ struct IngestSummary {
   bool interrupted = false;
 };
 
+// kAuto: by meaning when the collection has a model, else BM25.
+enum class SearchMode { kAuto, kDense, kBm25, kTfIdf, kBow };
+Result<SearchMode> parse_search_mode(const std::string& name);  // auto dense bm25 tfidf bow
+const char* search_mode_name(SearchMode mode);
+
+// Parameters of the keyword rankings (docs/keyword-search.md).
+struct KeywordRanking {
+  float k1 = 1.2f, b = 0.75f;  // BM25
+  enum class Tf { kRaw, kLog, kBinary } tf = Tf::kRaw;  // TF-IDF: tf | 1 + ln tf | 1
+  enum class Idf { kPlain, kSmooth } idf = Idf::kPlain;  // ln(N/df) | ln(1 + N/df)
+  bool cosine = false;  // divide by the document's TF-IDF vector length
+};
+
 struct SearchOptions {
   size_t k = 10;
   std::string filter;  // metadata filter expression ("" = none)
+  SearchMode mode = SearchMode::kAuto;
+  KeywordRanking keyword;
+  bool explain = false;   // keyword modes: fill SearchHit::explanation
+  bool snippets = true;   // fill SearchHit::chunk (false: ids, titles, scores, metadata only)
+};
+
+// One query term's part of a keyword score.
+struct TermScore {
+  std::string term;         // as analysed
+  uint32_t query_count = 0;
+  uint32_t document_count = 0;  // occurrences in the document
+  uint32_t df = 0;              // documents holding the term
+  float idf = 0;
+  float score = 0;
 };
 
 struct SearchHit {
@@ -101,6 +130,19 @@ struct SearchHit {
   size_t chunk_begin = 0;    // its span in the document, in code points
   size_t chunk_end = 0;
   std::string meta;          // the document's metadata, JSON
+  // With SearchOptions::explain in a keyword mode: every query term's part of
+  // the score, and the document's length in terms.
+  std::vector<TermScore> explanation;
+  uint32_t document_terms = 0;
+};
+
+struct KeywordIndexInfo {
+  std::string analyzer;  // describe_analyzer() of the settings
+  size_t documents = 0;
+  size_t terms = 0;
+  size_t postings = 0;
+  size_t segments = 0;
+  double average_length = 0;
 };
 
 struct RelatedSummary {
@@ -128,6 +170,11 @@ class Collection {
   virtual Result<RelatedSummary> update_related(size_t k) = 0;
   // The stored related list of a document.
   virtual Result<std::vector<SearchHit>> related(const std::string& id) = 0;
+  // The keyword index: its statistics (brought up to date first).
+  virtual Result<KeywordIndexInfo> keyword_index_info() = 0;
+  // Rebuilds the keyword index from the stored documents, with a new
+  // analyzer spec if one is given ("" keeps the current one).
+  virtual Result<KeywordIndexInfo> rebuild_keyword_index(const std::string& analyzer) = 0;
   // Re-chunks and re-embeds every document with another model.
   virtual Result<IngestSummary> reembed(const EmbedderOptions& model, const IngestOptions& options) = 0;
 };

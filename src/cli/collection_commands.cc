@@ -49,6 +49,7 @@ nlohmann::json info_json(const CollectionInfo& c) {
           {"query_prompt", c.query_prompt},
           {"document_prompt", c.document_prompt},
           {"related_k", c.related_k},
+          {"analyzer", nlohmann::json::parse(c.analyzer.empty() ? "null" : c.analyzer, nullptr, false)},
           {"created_at", c.created_at},
           {"documents", c.documents},
           {"chunks", c.chunks}};
@@ -69,19 +70,44 @@ std::string one_line(std::string text, size_t max_chars) {
   return text.substr(0, cut) + "...";
 }
 
-void print_hits(const std::vector<SearchHit>& hits, bool json, const std::string& metric) {
+nlohmann::json explanation_json(const SearchHit& h) {
+  nlohmann::json terms = nlohmann::json::array();
+  for (const TermScore& t : h.explanation)
+    terms.push_back({{"term", t.term},
+                     {"query_count", t.query_count},
+                     {"document_count", t.document_count},
+                     {"df", t.df},
+                     {"idf", t.idf},
+                     {"score", t.score}});
+  return {{"document_terms", h.document_terms}, {"terms", terms}};
+}
+
+void print_explanation(const SearchHit& h) {
+  std::cout << fmt::format("     score {:.4f} = sum over query terms (document: {} terms)\n", h.score,
+                           h.document_terms);
+  for (const TermScore& t : h.explanation) {
+    std::cout << fmt::format("       {:<20} query x{}  in document x{:<3} df {:<6} idf {:.3f}  -> {:.4f}\n",
+                             one_line(t.term, 20), t.query_count, t.document_count, t.df, t.idf, t.score);
+  }
+}
+
+// `l2_distance`: dense scores of an l2 collection are negated distances, shown
+// as distances.
+void print_hits(const std::vector<SearchHit>& hits, bool json, bool l2_distance) {
   if (json) {
     nlohmann::json arr = nlohmann::json::array();
     for (size_t i = 0; i < hits.size(); ++i) {
       const SearchHit& h = hits[i];
-      arr.push_back({{"rank", i + 1},
-                     {"id", h.id},
-                     {"title", h.title},
-                     {"score", h.score},
-                     {"chunk", h.chunk},
-                     {"chunk_begin", h.chunk_begin},
-                     {"chunk_end", h.chunk_end},
-                     {"meta", nlohmann::json::parse(h.meta, nullptr, false)}});
+      nlohmann::json hit = {{"rank", i + 1},
+                            {"id", h.id},
+                            {"title", h.title},
+                            {"score", h.score},
+                            {"chunk", h.chunk},
+                            {"chunk_begin", h.chunk_begin},
+                            {"chunk_end", h.chunk_end},
+                            {"meta", nlohmann::json::parse(h.meta, nullptr, false)}};
+      if (!h.explanation.empty()) hit["explain"] = explanation_json(h);
+      arr.push_back(std::move(hit));
     }
     std::cout << arr.dump(2) << "\n";
     return;
@@ -89,11 +115,12 @@ void print_hits(const std::vector<SearchHit>& hits, bool json, const std::string
   if (hits.empty()) std::cout << "no results\n";
   for (size_t i = 0; i < hits.size(); ++i) {
     const SearchHit& h = hits[i];
-    const float shown = metric == "l2" ? -h.score : h.score;
+    const float shown = l2_distance ? -h.score : h.score;
     std::cout << fmt::format("{:>3}. {:.4f}  {}", i + 1, shown, h.id);
     if (!h.title.empty()) std::cout << "  " << one_line(h.title, 80);
     std::cout << "\n";
     if (!h.chunk.empty()) std::cout << "     " << one_line(h.chunk, 200) << "\n";
+    if (!h.explanation.empty()) print_explanation(h);
   }
 }
 
@@ -114,7 +141,7 @@ void add_add(CLI::App& app) {
   cmd->add_option("collection", f->collection, "collection name")->required();
   cmd->add_option("inputs", f->inputs, "files, directories, or - for stdin (default: stdin)");
   f->db.add_to(cmd);
-  f->model.add_to(cmd);
+  f->model.add_to(cmd);  // --model none: a keyword-only collection
   cmd->add_option("--metric", f->settings.metric, "new collection: cosine, dot or l2")->capture_default_str();
   cmd->add_option("--vector-type", f->settings.vector_type, "new collection: f32, f16 or int8")
       ->capture_default_str();
@@ -122,6 +149,9 @@ void add_add(CLI::App& app) {
   cmd->add_option("--overlap", f->settings.overlap_tokens, "new collection: tokens shared by neighbouring chunks");
   cmd->add_option("--query-prompt", f->query_prompt, "new collection: text prepended to queries");
   cmd->add_option("--document-prompt", f->document_prompt, "new collection: text prepended to documents");
+  cmd->add_option("--analyzer", f->settings.analyzer,
+                  "new collection: keyword analyzer, e.g. default, english, simple, german, "
+                  "'english,cjk=bigram+unigram' (docs/analyzers.md)");
   cmd->add_option("--format", f->ingest.format, "input format: txt, md, html, json, jsonl, csv, lines (default: by extension; stdin: lines)");
   cmd->add_option("--id-field", f->ingest.id_field, "json/jsonl/csv: field holding the document id");
   cmd->add_option("--text-field", f->ingest.text_field, "json/jsonl/csv: field holding the text")->capture_default_str();
@@ -211,15 +241,34 @@ void add_search(CLI::App& app) {
     DbFlag db;
     std::string collection, query;
     SearchOptions search;
+    std::string mode = "auto", tf = "raw", idf = "plain";
     bool json = false;
     int threads = 0;
   };
   auto f = std::make_shared<Flags>();
-  CLI::App* cmd = app.add_subcommand("search", "find the documents nearest a query by meaning");
+  CLI::App* cmd = app.add_subcommand("search", "find the documents that answer a query, by meaning or by keywords");
   cmd->add_option("collection", f->collection, "collection name")->required();
   cmd->add_option("query", f->query, "what to look for")->required();
   cmd->add_option("-k,--k", f->search.k, "results to return")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--filter", f->search.filter, "metadata filter, e.g. 'year >= 2000 AND lang = \"en\"'");
+  cmd->add_option("--mode", f->mode,
+                  "dense (by meaning), bm25, tfidf or bow (keywords); auto = dense if the collection has a model")
+      ->check(CLI::IsMember({"auto", "dense", "bm25", "tfidf", "bow"}))
+      ->capture_default_str();
+  cmd->add_option("--k1", f->search.keyword.k1, "BM25 term-frequency saturation")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--b", f->search.keyword.b, "BM25 length normalisation")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--tf", f->tf, "TF-IDF term weight: raw (tf), log (1 + ln tf) or binary")
+      ->check(CLI::IsMember({"raw", "log", "binary"}))
+      ->capture_default_str();
+  cmd->add_option("--idf", f->idf, "TF-IDF idf: plain ln(N/df) or smooth ln(1 + N/df)")
+      ->check(CLI::IsMember({"plain", "smooth"}))
+      ->capture_default_str();
+  cmd->add_flag("--cosine", f->search.keyword.cosine, "TF-IDF: divide by the document vector's length");
+  cmd->add_flag("--explain", f->search.explain, "keyword modes: show each query term's part of every score");
   cmd->add_option("--threads", f->threads, "threads to use (default: all cores)");
   cmd->add_flag("--json", f->json, "print JSON");
   f->db.add_to(cmd);
@@ -228,7 +277,15 @@ void add_search(CLI::App& app) {
     EmbedderOptions runtime;
     runtime.threads = f->threads;
     auto collection = take(db->open_collection(f->collection, nullptr, runtime));
-    print_hits(take(collection->search(f->query, f->search)), f->json, collection->info().metric);
+    SearchOptions options = f->search;
+    options.mode = take(parse_search_mode(f->mode));
+    options.keyword.tf = f->tf == "log"      ? KeywordRanking::Tf::kLog
+                         : f->tf == "binary" ? KeywordRanking::Tf::kBinary
+                                             : KeywordRanking::Tf::kRaw;
+    options.keyword.idf = f->idf == "smooth" ? KeywordRanking::Idf::kSmooth : KeywordRanking::Idf::kPlain;
+    const bool dense = options.mode == SearchMode::kDense ||
+                       (options.mode == SearchMode::kAuto && collection->info().model != "none");
+    print_hits(take(collection->search(f->query, options)), f->json, dense && collection->info().metric == "l2");
   });
 }
 
@@ -250,7 +307,7 @@ void add_similar(CLI::App& app) {
   cmd->callback([f] {
     auto db = f->db.open();
     auto collection = take(db->open_collection(f->collection, nullptr));
-    print_hits(take(collection->similar(f->id, f->search)), f->json, collection->info().metric);
+    print_hits(take(collection->similar(f->id, f->search)), f->json, collection->info().metric == "l2");
   });
 }
 
@@ -273,7 +330,7 @@ void add_related(CLI::App& app) {
     auto db = f->db.open();
     auto collection = take(db->open_collection(f->collection, nullptr));
     if (!f->show.empty()) {
-      print_hits(take(collection->related(f->show)), f->json, collection->info().metric);
+      print_hits(take(collection->related(f->show)), f->json, collection->info().metric == "l2");
       return;
     }
     RelatedSummary s = take(collection->update_related(f->k));
@@ -376,9 +433,56 @@ void add_collections(CLI::App& app) {
   });
 }
 
+nlohmann::json keyword_info_json(const std::string& collection, const KeywordIndexInfo& k) {
+  return {{"collection", collection},       {"analyzer", k.analyzer}, {"documents", k.documents},
+          {"terms", k.terms},               {"postings", k.postings}, {"segments", k.segments},
+          {"average_length", k.average_length}};
+}
+
+void print_keyword_info(const std::string& collection, const KeywordIndexInfo& k, bool json) {
+  if (json) {
+    std::cout << keyword_info_json(collection, k).dump(2) << "\n";
+    return;
+  }
+  std::cout << fmt::format("keyword index of {}\n  analyzer        {}\n  documents       {}\n  terms           {}\n"
+                           "  postings        {}\n  segments        {}\n  average length  {:.1f} terms\n",
+                           collection, k.analyzer, k.documents, k.terms, k.postings, k.segments, k.average_length);
+}
+
+void add_index(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("index", "show or rebuild a collection's keyword index");
+  cmd->require_subcommand(1);
+  struct Flags {
+    DbFlag db;
+    std::string collection, analyzer;
+    bool json = false;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* info = cmd->add_subcommand("info", "the keyword index's analyzer and size");
+  info->add_option("collection", f->collection, "collection name")->required();
+  f->db.add_to(info);
+  info->add_flag("--json", f->json, "print JSON");
+  info->callback([f] {
+    auto db = f->db.open();
+    auto collection = take(db->open_collection(f->collection, nullptr));
+    print_keyword_info(f->collection, take(collection->keyword_index_info()), f->json);
+  });
+  CLI::App* rebuild = cmd->add_subcommand("rebuild", "rebuild the keyword index from the stored documents");
+  rebuild->add_option("collection", f->collection, "collection name")->required();
+  rebuild->add_option("--analyzer", f->analyzer, "switch to this analyzer (docs/analyzers.md); default: keep it");
+  f->db.add_to(rebuild);
+  rebuild->add_flag("--json", f->json, "print JSON");
+  rebuild->callback([f] {
+    auto db = f->db.open();
+    auto collection = take(db->open_collection(f->collection, nullptr));
+    print_keyword_info(f->collection, take(collection->rebuild_keyword_index(f->analyzer)), f->json);
+  });
+}
+
 }  // namespace
 
 void add_collection_commands(CLI::App& app) {
+  add_index(app);
   add_add(app);
   add_delete(app);
   add_search(app);

@@ -9,6 +9,8 @@
 
 #include "search/collection_index.h"
 #include "search/filter.h"
+#include "search/keyword_search.h"
+#include "text/utf8.h"
 #include "search/related.h"
 #include "store/ingest.h"
 #include "store/store.h"
@@ -54,8 +56,12 @@ class DatabaseImpl : public Database {
 class CollectionImpl : public Collection {
  public:
   CollectionImpl(DatabaseImpl* db, CollectionRow row, std::unique_ptr<Embedder> embedder,
-                 std::unique_ptr<Tokenizer> chunk_tokenizer)
-      : db_(db), row_(std::move(row)), embedder_(std::move(embedder)), chunk_tokenizer_(std::move(chunk_tokenizer)) {}
+                 std::unique_ptr<Tokenizer> chunk_tokenizer, std::unique_ptr<text::Analyzer> analyzer)
+      : db_(db),
+        row_(std::move(row)),
+        embedder_(std::move(embedder)),
+        chunk_tokenizer_(std::move(chunk_tokenizer)),
+        analyzer_(std::move(analyzer)) {}
 
   const CollectionInfo& info() const override { return row_.info; }
   Result<IngestSummary> add(const std::vector<std::string>& inputs, const IngestOptions& options) override;
@@ -65,6 +71,8 @@ class CollectionImpl : public Collection {
   Result<RelatedSummary> update_related(size_t k) override;
   Result<std::vector<SearchHit>> related(const std::string& id) override;
   Result<IngestSummary> reembed(const EmbedderOptions& model, const IngestOptions& options) override;
+  Result<KeywordIndexInfo> keyword_index_info() override;
+  Result<KeywordIndexInfo> rebuild_keyword_index(const std::string& analyzer) override;
 
   store::IngestTarget target() {
     store::IngestTarget t;
@@ -72,6 +80,7 @@ class CollectionImpl : public Collection {
     t.collection = &row_;
     t.embedder = embedder_.get();
     t.chunk_tokenizer = chunk_tokenizer_.get();
+    t.analyzer = analyzer_.get();
     t.keep_related = row_.info.related_k > 0;
     return t;
   }
@@ -81,14 +90,28 @@ class CollectionImpl : public Collection {
   Status reload_row();
   Status refresh_related_lists();
   Result<std::vector<int64_t>> allowed_documents(const std::string& filter);
-  Result<SearchHit> hit(int64_t document, int64_t chunk, float score);
+  Result<SearchHit> hit(int64_t document, int64_t chunk, float score, bool snippet = true);
+  Result<keyword::KeywordIndex*> keyword_index();  // caught up, loaded, reloaded when the store changed
+  Result<std::vector<SearchHit>> keyword_search(const std::string& query, const SearchOptions& options,
+                                                SearchMode mode);
+  Status require_vectors(const char* what) const;
 
   DatabaseImpl* db_;
   CollectionRow row_;
-  std::unique_ptr<Embedder> embedder_;
-  std::unique_ptr<Tokenizer> chunk_tokenizer_;
+  std::unique_ptr<Embedder> embedder_;          // null for keyword-only collections
+  std::unique_ptr<Tokenizer> chunk_tokenizer_;  // null for keyword-only collections
+  std::unique_ptr<text::Analyzer> analyzer_;
   std::unique_ptr<search::CollectionIndex> index_;
+  std::unique_ptr<keyword::KeywordIndex> keyword_;
+  int64_t keyword_generation_ = -1;
 };
+
+constexpr const char* kKeywordOnly = "none";
+
+Result<std::unique_ptr<text::Analyzer>> open_analyzer(const std::string& spec) {
+  SIMILE_ASSIGN_OR_RETURN(text::AnalyzerSettings settings, text::parse_analyzer_spec(spec.empty() ? "default" : spec));
+  return text::Analyzer::create(settings);
+}
 
 Result<std::vector<CollectionInfo>> DatabaseImpl::list() {
   SIMILE_ASSIGN_OR_RETURN(auto rows, store_->collections());
@@ -130,10 +153,52 @@ Result<std::unique_ptr<CollectionImpl>> DatabaseImpl::open_impl(const std::strin
   if (!existing && create_with == nullptr)
     return Status::not_found("no collection '" + name + "' in " + path() +
                              " (create it with: simile add " + name + " FILES...)");
+  const std::string asked = create_with != nullptr ? create_with->model : "";
+  const bool keyword_only = existing ? existing->info.model == kKeywordOnly : asked == kKeywordOnly;
+  if (existing && keyword_only && !asked.empty() && asked != kKeywordOnly)
+    return Status::invalid_argument("collection '" + name + "' is keyword-only (created with --model none); add " +
+                                    "vectors with: simile reembed " + name + " --model " + asked);
+  if (existing && !keyword_only && asked == kKeywordOnly)
+    return Status::invalid_argument("collection '" + name + "' holds vectors of model " + existing->info.model +
+                                    "; to drop them use: simile reembed " + name + " --model none");
+  // The analyzer: a collection setting, fixed until a rebuild changes it.
+  std::string analyzer_json;
+  if (create_with != nullptr && !create_with->analyzer.empty()) {
+    SIMILE_ASSIGN_OR_RETURN(auto wanted, text::parse_analyzer_spec(create_with->analyzer));
+    analyzer_json = text::analyzer_to_json(wanted);
+    if (existing && !existing->info.analyzer.empty() && existing->info.analyzer != analyzer_json)
+      return Status::invalid_argument("collection '" + name + "' was indexed with another analyzer (" +
+                                      existing->info.analyzer + "); change it with: simile index rebuild " + name +
+                                      " --analyzer SPEC");
+  } else if (existing && !existing->info.analyzer.empty()) {
+    analyzer_json = existing->info.analyzer;
+  } else {
+    SIMILE_ASSIGN_OR_RETURN(auto defaults, text::parse_analyzer_spec("default"));
+    analyzer_json = text::analyzer_to_json(defaults);
+  }
+  auto analyzer = open_analyzer(analyzer_json);
+  if (!analyzer.is_ok()) return analyzer.status().with_context("collection " + name + ": analyzer");
+  if (existing && existing->info.analyzer.empty()) {
+    // Written by schema 1: no keyword index yet; it is built on first use.
+    SIMILE_RETURN_IF_ERROR(store_->reset_keyword_index(existing->id, analyzer_json));
+    SIMILE_ASSIGN_OR_RETURN(existing, store_->find_collection(name));
+  }
+  if (keyword_only) {
+    CollectionRow row;
+    if (existing) {
+      row = *existing;
+    } else {
+      CollectionInfo& c = row.info;
+      c.name = name;
+      c.model = kKeywordOnly;
+      c.analyzer = analyzer_json;
+      SIMILE_ASSIGN_OR_RETURN(row, store_->create_collection(c));
+    }
+    return std::make_unique<CollectionImpl>(this, std::move(row), nullptr, nullptr, std::move(analyzer).value());
+  }
   EmbedderOptions options = runtime;
   if (existing) {
     const CollectionInfo& c = existing->info;
-    const std::string asked = create_with != nullptr ? create_with->model : "";
     options.model = asked.empty() ? c.model : asked;
     SIMILE_ASSIGN_OR_RETURN(options.pooling, parse_pooling(c.pooling));
     options.normalize = c.normalize;
@@ -190,6 +255,7 @@ Result<std::unique_ptr<CollectionImpl>> DatabaseImpl::open_impl(const std::strin
     if (c.overlap_tokens >= c.chunk_tokens)
       return Status::invalid_argument("--overlap must be smaller than the chunk size (" +
                                       std::to_string(c.chunk_tokens) + " tokens)");
+    c.analyzer = analyzer_json;
     SIMILE_ASSIGN_OR_RETURN(row, store_->create_collection(c));
   }
   auto tokenizer = Tokenizer::from_file(model.tokenizer_path);
@@ -197,7 +263,7 @@ Result<std::unique_ptr<CollectionImpl>> DatabaseImpl::open_impl(const std::strin
   (*tokenizer)->set_truncation(std::nullopt);
   (*tokenizer)->set_padding(std::nullopt);
   return std::make_unique<CollectionImpl>(this, std::move(row), std::move(embedder).value(),
-                                          std::move(tokenizer).value());
+                                          std::move(tokenizer).value(), std::move(analyzer).value());
 }
 
 Status CollectionImpl::reload_row() {
@@ -253,14 +319,14 @@ Result<std::vector<int64_t>> CollectionImpl::allowed_documents(const std::string
   }
 }
 
-Result<SearchHit> CollectionImpl::hit(int64_t document, int64_t chunk, float score) {
+Result<SearchHit> CollectionImpl::hit(int64_t document, int64_t chunk, float score, bool snippet) {
   SIMILE_ASSIGN_OR_RETURN(store::StoredDocument d, db_->store().document_by_rowid(document));
   SearchHit h;
   h.id = std::move(d.doc_id);
   h.title = std::move(d.title);
   h.score = score;
   h.meta = std::move(d.meta);
-  if (chunk != 0) {
+  if (chunk != 0 && snippet) {
     SIMILE_ASSIGN_OR_RETURN(store::StoredChunk c, db_->store().chunk(chunk));
     if (c.byte_end <= d.text.size() && c.byte_begin <= c.byte_end)
       h.chunk = d.text.substr(c.byte_begin, c.byte_end - c.byte_begin);
@@ -270,7 +336,83 @@ Result<SearchHit> CollectionImpl::hit(int64_t document, int64_t chunk, float sco
   return h;
 }
 
+Status CollectionImpl::require_vectors(const char* what) const {
+  if (embedder_) return Status::ok();
+  return Status::invalid_argument("collection " + row_.info.name + " is keyword-only (no model), so it has no " +
+                                  what + "; use a keyword mode (--mode bm25|tfidf|bow) or add vectors with: simile "
+                                  "reembed " + row_.info.name + " --model M");
+}
+
+Result<keyword::KeywordIndex*> CollectionImpl::keyword_index() {
+  SIMILE_RETURN_IF_ERROR(reload_row());
+  SIMILE_ASSIGN_OR_RETURN(size_t indexed, search::catch_up_keywords(db_->store(), row_, *analyzer_));
+  if (indexed > 0) SIMILE_RETURN_IF_ERROR(reload_row());
+  if (keyword_ && keyword_generation_ == row_.generation) return keyword_.get();
+  auto loaded = search::load_keyword_index(db_->store(), row_.id);
+  if (!loaded.is_ok() && loaded.status().code() == Status::Code::kCorrupt) {
+    // The index is derived data: rebuild it from the documents rather than
+    // trust or refuse a damaged segment.
+    SIMILE_RETURN_IF_ERROR(db_->store().reset_keyword_index(row_.id, row_.info.analyzer));
+    SIMILE_RETURN_IF_ERROR(reload_row());
+    SIMILE_RETURN_IF_ERROR(search::catch_up_keywords(db_->store(), row_, *analyzer_).status());
+    SIMILE_RETURN_IF_ERROR(reload_row());
+    loaded = search::load_keyword_index(db_->store(), row_.id);
+  }
+  if (!loaded.is_ok()) return loaded.status().with_context("loading the keyword index of " + row_.info.name);
+  keyword_ = std::move(loaded).value();
+  keyword_generation_ = row_.generation;
+  return keyword_.get();
+}
+
+Result<std::vector<SearchHit>> CollectionImpl::keyword_search(const std::string& query, const SearchOptions& options,
+                                                              SearchMode mode) {
+  SIMILE_ASSIGN_OR_RETURN(keyword::KeywordIndex * idx, keyword_index());
+  const std::vector<keyword::QueryTerm> terms = search::query_terms(*analyzer_, query);
+  if (terms.empty()) return std::vector<SearchHit>();  // only stop words or punctuation
+  std::optional<std::vector<int64_t>> allowed;
+  if (!options.filter.empty()) {
+    SIMILE_ASSIGN_OR_RETURN(allowed, allowed_documents(options.filter));
+  }
+  const keyword::RankingParams params = search::ranking_params(mode, options.keyword);
+  std::vector<SearchHit> out;
+  for (const Hit& found : idx->search(terms, params, options.k, allowed ? &*allowed : nullptr)) {
+    SIMILE_ASSIGN_OR_RETURN(SearchHit h, hit(found.id, 0, found.score, false));
+    if (options.explain || options.snippets) {
+      for (keyword::TermContribution& t : idx->explain(found.id, terms, params))
+        h.explanation.push_back({std::move(t.term), t.query_count, t.document_count, t.df, t.idf, t.score});
+      h.document_terms = idx->document_length(found.id);
+    }
+    if (options.snippets) {
+      SIMILE_ASSIGN_OR_RETURN(store::StoredDocument d, db_->store().document_by_rowid(found.id));
+      SIMILE_ASSIGN_OR_RETURN(auto chunks, db_->store().chunks_of(found.id));
+      const search::Passage p = search::best_passage(*analyzer_, d.text, chunks, h.explanation);
+      h.chunk = d.text.substr(p.byte_begin, p.byte_end - p.byte_begin);
+      h.chunk_begin = 0;
+      h.chunk_end = 0;
+      for (const store::StoredChunk& c : chunks)
+        if (c.byte_begin == p.byte_begin && c.byte_end == p.byte_end) {
+          h.chunk_begin = c.char_begin;
+          h.chunk_end = c.char_end;
+        }
+      if (chunks.empty()) {
+        h.chunk_begin = text::count_code_points(std::string_view(d.text).substr(0, p.byte_begin));
+        h.chunk_end = h.chunk_begin + text::count_code_points(h.chunk);
+      }
+    }
+    if (!options.explain) {
+      h.explanation.clear();
+      h.document_terms = 0;
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
 Result<std::vector<SearchHit>> CollectionImpl::search(const std::string& query, const SearchOptions& options) {
+  SearchMode mode = options.mode;
+  if (mode == SearchMode::kAuto) mode = embedder_ ? SearchMode::kDense : SearchMode::kBm25;
+  if (mode != SearchMode::kDense) return keyword_search(query, options, mode);
+  SIMILE_RETURN_IF_ERROR(require_vectors("vectors to search by meaning"));
   SIMILE_ASSIGN_OR_RETURN(search::CollectionIndex * idx, index());
   std::optional<std::vector<int64_t>> allowed;
   if (!options.filter.empty()) {
@@ -281,13 +423,14 @@ Result<std::vector<SearchHit>> CollectionImpl::search(const std::string& query, 
                           idx->search(vec.data(), options.k, allowed ? &*allowed : nullptr, db_->store()));
   std::vector<SearchHit> out;
   for (const auto& d : docs) {
-    SIMILE_ASSIGN_OR_RETURN(SearchHit h, hit(d.document, d.chunk, d.score));
+    SIMILE_ASSIGN_OR_RETURN(SearchHit h, hit(d.document, d.chunk, d.score, options.snippets));
     out.push_back(std::move(h));
   }
   return out;
 }
 
 Result<std::vector<SearchHit>> CollectionImpl::similar(const std::string& id, const SearchOptions& options) {
+  SIMILE_RETURN_IF_ERROR(require_vectors("document vectors to compare"));
   SIMILE_ASSIGN_OR_RETURN(search::CollectionIndex * idx, index());
   SIMILE_ASSIGN_OR_RETURN(auto doc, db_->store().document(row_.id, id));
   if (!doc) return Status::not_found("no document '" + id + "' in collection " + row_.info.name);
@@ -311,6 +454,7 @@ Result<std::vector<SearchHit>> CollectionImpl::similar(const std::string& id, co
 }
 
 Result<RelatedSummary> CollectionImpl::update_related(size_t k) {
+  SIMILE_RETURN_IF_ERROR(require_vectors("document vectors to relate"));
   SIMILE_RETURN_IF_ERROR(reload_row());
   SIMILE_RETURN_IF_ERROR(db_->store().set_related_k(row_.id, k));
   row_.info.related_k = k;
@@ -350,9 +494,13 @@ Result<IngestSummary> CollectionImpl::reembed(const EmbedderOptions& model, cons
   const std::string shadow_name = ".reembed." + row_.info.name;
   CollectionSettings settings;
   settings.model = model.model;
-  settings.metric = row_.info.metric;
-  settings.vector_type = row_.info.vector_type;
-  settings.overlap_tokens = row_.info.overlap_tokens;
+  // A keyword-only collection has no vector settings yet: the defaults.
+  if (embedder_) {
+    settings.metric = row_.info.metric;
+    settings.vector_type = row_.info.vector_type;
+    settings.overlap_tokens = row_.info.overlap_tokens;
+  }
+  settings.analyzer = row_.info.analyzer;
   EmbedderOptions runtime = model;
   auto opened = db_->open_impl(shadow_name, &settings, runtime);
   if (!opened.is_ok() && opened.status().code() == Status::Code::kInvalidArgument) {
@@ -407,6 +555,7 @@ Result<IngestSummary> CollectionImpl::reembed(const EmbedderOptions& model, cons
   embedder_ = std::move(shadow->embedder_);
   chunk_tokenizer_ = std::move(shadow->chunk_tokenizer_);
   index_.reset();
+  keyword_.reset();
   SIMILE_RETURN_IF_ERROR(reload_row());
   if (row_.info.related_k > 0) {
     SIMILE_ASSIGN_OR_RETURN(search::CollectionIndex * idx, index());
@@ -415,7 +564,59 @@ Result<IngestSummary> CollectionImpl::reembed(const EmbedderOptions& model, cons
   return summary;
 }
 
+Result<KeywordIndexInfo> CollectionImpl::keyword_index_info() {
+  SIMILE_ASSIGN_OR_RETURN(keyword::KeywordIndex * idx, keyword_index());
+  KeywordIndexInfo info;
+  SIMILE_ASSIGN_OR_RETURN(auto settings, text::parse_analyzer_spec(row_.info.analyzer));
+  info.analyzer = text::describe_analyzer(settings);
+  info.documents = idx->documents();
+  info.terms = idx->terms();
+  info.postings = idx->postings();
+  info.average_length = idx->average_length();
+  SIMILE_RETURN_IF_ERROR(db_->store().for_each_keyword_segment(row_.id, [&](std::string_view) {
+    ++info.segments;
+    return Status::ok();
+  }));
+  return info;
+}
+
+Result<KeywordIndexInfo> CollectionImpl::rebuild_keyword_index(const std::string& analyzer) {
+  SIMILE_RETURN_IF_ERROR(reload_row());
+  std::string json = row_.info.analyzer;
+  if (!analyzer.empty()) {
+    SIMILE_ASSIGN_OR_RETURN(auto settings, text::parse_analyzer_spec(analyzer));
+    json = text::analyzer_to_json(settings);
+  }
+  SIMILE_ASSIGN_OR_RETURN(auto fresh, open_analyzer(json));
+  SIMILE_RETURN_IF_ERROR(db_->store().reset_keyword_index(row_.id, json));
+  analyzer_ = std::move(fresh);
+  keyword_.reset();
+  return keyword_index_info();
+}
+
 }  // namespace
+
+Result<SearchMode> parse_search_mode(const std::string& name) {
+  for (SearchMode m : {SearchMode::kAuto, SearchMode::kDense, SearchMode::kBm25, SearchMode::kTfIdf, SearchMode::kBow})
+    if (name == search_mode_name(m)) return m;
+  return Status::invalid_argument("unknown search mode '" + name + "' (use auto, dense, bm25, tfidf or bow)");
+}
+
+const char* search_mode_name(SearchMode mode) {
+  switch (mode) {
+    case SearchMode::kAuto:
+      return "auto";
+    case SearchMode::kDense:
+      return "dense";
+    case SearchMode::kBm25:
+      return "bm25";
+    case SearchMode::kTfIdf:
+      return "tfidf";
+    case SearchMode::kBow:
+      return "bow";
+  }
+  return "?";
+}
 
 std::string Database::default_path() { return user_dir(UserDirKind::kData) + "/simile.db"; }
 

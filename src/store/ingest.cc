@@ -7,8 +7,11 @@
 #include "text/document_reader.h"
 #include "util/check.h"
 #include "util/hash.h"
+#include "index/keyword_segment.h"
 
 namespace simile::store {
+
+using keyword::TermMap;
 
 namespace {
 
@@ -84,19 +87,25 @@ Status Ingester::State::take(Result<text::SourceDocument> item) {
     progress();
     return Status::ok();
   }
-  text::ChunkOptions chunking;
-  chunking.max_tokens = info_.chunk_tokens;
-  chunking.overlap_tokens = info_.overlap_tokens;
-  auto chunks = text::chunk_text(doc.text, *t_.chunk_tokenizer, chunking);
-  if (!chunks.is_ok()) {
-    ++done_;
-    return problem(chunks.status().with_context(doc.origin));
+  Pending p;
+  if (t_.embedder != nullptr) {
+    text::ChunkOptions chunking;
+    chunking.max_tokens = info_.chunk_tokens;
+    chunking.overlap_tokens = info_.overlap_tokens;
+    auto chunks = text::chunk_text(doc.text, *t_.chunk_tokenizer, chunking);
+    if (!chunks.is_ok()) {
+      ++done_;
+      return problem(chunks.status().with_context(doc.origin));
+    }
+    p.chunks = std::move(chunks).value();
   }
-  if (chunks->empty()) {
+  const bool empty = t_.embedder != nullptr ? p.chunks.empty()
+                                            : doc.text.find_first_not_of(" \t\r\n") == std::string::npos;
+  if (empty) {
     ++done_;
     return problem(Status::invalid_argument(doc.origin + ": empty document"));
   }
-  Pending p;
+  p.write.keyword = analyze_document(*t_.analyzer, doc.title, doc.text);
   p.update = stored.has_value();
   p.write.doc_id = std::move(doc.id);
   p.write.title = std::move(doc.title);
@@ -104,8 +113,8 @@ Status Ingester::State::take(Result<text::SourceDocument> item) {
   p.write.meta = meta;
   p.write.content_hash = hash;
   p.write.origin = std::move(doc.origin);
-  p.chunks = std::move(chunks).value();
-  pending_chunks_ += p.chunks.size();
+  // Keyword-only documents weigh one chunk each in the commit batch.
+  pending_chunks_ += std::max<size_t>(1, p.chunks.size());
   pending_.push_back(std::move(p));
   if (pending_chunks_ >= o_.commit_chunks) {
     SIMILE_RETURN_IF_ERROR(flush());
@@ -123,8 +132,12 @@ Status Ingester::State::flush() {
   texts.reserve(pending_chunks_);
   for (const Pending& p : pending_)
     for (const text::Chunk& c : p.chunks) texts.push_back(p.write.text.substr(c.byte_begin, c.byte_end - c.byte_begin));
-  auto vectors = t_.embedder->embed(texts, info_.document_prompt);
-  if (!vectors.is_ok()) return vectors.status();
+  std::vector<float> vectors;
+  if (!texts.empty()) {
+    auto embedded = t_.embedder->embed(texts, info_.document_prompt);
+    if (!embedded.is_ok()) return embedded.status();
+    vectors = std::move(embedded).value();
+  }
   const size_t dims = info_.dims;
   std::vector<DocumentWrite> writes;
   std::vector<std::string> ids;
@@ -137,7 +150,7 @@ Status Ingester::State::flush() {
       w.byte_end = c.byte_end;
       w.char_begin = c.char_begin;
       w.char_end = c.char_end;
-      encode_for_storage(info_, type_, vectors->data() + row * dims, w.vector, w.exact);
+      encode_for_storage(info_, type_, vectors.data() + row * dims, w.vector, w.exact);
       summary_.tokens += c.tokens;
       ++row;
       p.write.chunks.push_back(std::move(w));
@@ -146,6 +159,7 @@ Status Ingester::State::flush() {
     writes.push_back(std::move(p.write));
   }
   SIMILE_RETURN_IF_ERROR(t_.store->write_documents(t_.collection->id, writes, t_.keep_related));
+  SIMILE_RETURN_IF_ERROR(t_.store->compact_keyword_segments(t_.collection->id));
   for (const Pending& p : pending_) ++(p.update ? summary_.updated : summary_.added);
   summary_.chunks += texts.size();
   done_ += pending_.size();
@@ -156,8 +170,28 @@ Status Ingester::State::flush() {
   return Status::ok();
 }
 
+KeywordTerms analyze_document(text::Analyzer& analyzer, std::string_view title, std::string_view text) {
+  TermMap<uint32_t> counts;
+  KeywordTerms out;
+  auto add = [&](std::string_view term, size_t, size_t) {
+    auto it = counts.find(term);
+    if (it == counts.end())
+      counts.emplace(std::string(term), 1);
+    else
+      ++it->second;
+    ++out.length;
+  };
+  analyzer.analyze(title, add);
+  analyzer.analyze(text, add);
+  out.counts.reserve(counts.size());
+  for (auto& [term, count] : counts) out.counts.emplace_back(term, count);
+  return out;
+}
+
 Ingester::Ingester(const IngestTarget& target, const IngestOptions& options) {
-  auto type = parse_vector_type(target.collection->info.vector_type);
+  // Keyword-only collections have no vector type.
+  auto type = target.embedder != nullptr ? parse_vector_type(target.collection->info.vector_type)
+                                         : Result<VectorType>(VectorType::kF32);
   SIMILE_CHECK(type.is_ok());  // checked when the collection was opened
   state_ = std::make_unique<State>(target, options, *type);
 }

@@ -16,6 +16,7 @@
 #include "simile/embedder.h"
 #include "simile/tokenizer.h"
 #include "store/store.h"
+#include "text/analyzer.h"
 #include "text/document_reader.h"
 
 namespace simile::store {
@@ -23,8 +24,9 @@ namespace simile::store {
 struct IngestTarget {
   Store* store = nullptr;
   const CollectionRow* collection = nullptr;
-  const Embedder* embedder = nullptr;
+  const Embedder* embedder = nullptr;          // null: a keyword-only collection (no chunks, no vectors)
   const Tokenizer* chunk_tokenizer = nullptr;  // no truncation
+  text::Analyzer* analyzer = nullptr;          // the keyword index's
   bool keep_related = false;                    // flag changed documents for the related lists
 };
 
@@ -50,6 +52,9 @@ class Ingester {
  private:
   std::unique_ptr<State> state_;
 };
+
+// A document's keyword-index terms: its title and text, analysed.
+KeywordTerms analyze_document(text::Analyzer& analyzer, std::string_view title, std::string_view text);
 
 // The vector a collection stores for an embedding: normalised for cosine,
 // then encoded; `exact` gets the float32 original for int8 collections.

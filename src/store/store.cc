@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include "index/keyword_segment.h"
+
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -8,7 +10,7 @@ namespace simile::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE simile_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -28,7 +30,8 @@ CREATE TABLE collections(
   metric TEXT NOT NULL,
   vector_type TEXT NOT NULL,
   related_k INTEGER NOT NULL,
-  generation INTEGER NOT NULL
+  generation INTEGER NOT NULL,
+  analyzer TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE documents(
   id INTEGER PRIMARY KEY,
@@ -70,6 +73,28 @@ CREATE VIEW related_documents AS
   JOIN documents o ON o.id = r.related_id JOIN collections c ON c.id = d.collection_id;
 )sql";
 
+// Schema 2 added the keyword index; a version-1 file is upgraded in place and
+// its collections' documents are indexed on first use (catch-up).
+constexpr const char* kKeywordSchema = R"sql(
+CREATE TABLE keyword_docs(
+  document_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+  collection_id INTEGER NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE INDEX keyword_docs_by_collection ON keyword_docs(collection_id);
+CREATE TABLE keyword_segments(
+  id INTEGER PRIMARY KEY,
+  collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+  level INTEGER NOT NULL,
+  documents INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX keyword_segments_by_collection ON keyword_segments(collection_id);
+)sql";
+
+// Segments merge in tiers: this many of one level become one of the next.
+constexpr int64_t kMergeFanIn = 4;
+
 std::string utc_now() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -91,6 +116,7 @@ Status create_or_check_schema(sqlite::Database& db) {
     if (r2 && any.column_int(0) > 0)
       return Status::invalid_argument(db.path() + " is a SQLite database, but not a simile one");
     SIMILE_RETURN_IF_ERROR(db.exec(kSchema));
+    SIMILE_RETURN_IF_ERROR(db.exec(kKeywordSchema));
     SIMILE_ASSIGN_OR_RETURN(auto put, db.prepare("INSERT INTO simile_meta(key, value) VALUES('schema_version', ?)"));
     SIMILE_RETURN_IF_ERROR(put.bind(1, std::to_string(kSchemaVersion)).run());
     return tx.commit();
@@ -99,6 +125,12 @@ Status create_or_check_schema(sqlite::Database& db) {
   SIMILE_ASSIGN_OR_RETURN(bool has, get.step());
   if (!has) return Status::corrupt(db.path() + ": no schema_version in simile_meta");
   const std::string version = get.column_text(0);
+  if (version == "1") {
+    SIMILE_RETURN_IF_ERROR(db.exec("ALTER TABLE collections ADD COLUMN analyzer TEXT NOT NULL DEFAULT ''"));
+    SIMILE_RETURN_IF_ERROR(db.exec(kKeywordSchema));
+    SIMILE_RETURN_IF_ERROR(db.exec("UPDATE simile_meta SET value = '2' WHERE key = 'schema_version'"));
+    return tx.commit();
+  }
   if (version != std::to_string(kSchemaVersion))
     return Status::unsupported(db.path() + " has schema version " + version + "; this simile reads version " +
                                std::to_string(kSchemaVersion) + " (a newer simile wrote it?)");
@@ -107,7 +139,7 @@ Status create_or_check_schema(sqlite::Database& db) {
 
 constexpr const char* kCollectionColumns =
     "id, generation, name, created_at, model, model_fingerprint, dims, pooling, normalize, query_prompt, "
-    "document_prompt, chunk_tokens, overlap_tokens, metric, vector_type, related_k";
+    "document_prompt, chunk_tokens, overlap_tokens, metric, vector_type, related_k, analyzer";
 
 CollectionRow read_collection(const sqlite::Statement& s) {
   CollectionRow row;
@@ -128,6 +160,7 @@ CollectionRow read_collection(const sqlite::Statement& s) {
   i.metric = s.column_text(13);
   i.vector_type = s.column_text(14);
   i.related_k = static_cast<size_t>(s.column_int(15));
+  i.analyzer = s.column_text(16);
   return row;
 }
 
@@ -197,13 +230,13 @@ Result<CollectionRow> Store::create_collection(const CollectionInfo& i) {
   SIMILE_ASSIGN_OR_RETURN(
       auto s, db_.prepare("INSERT INTO collections(name, created_at, model, model_fingerprint, dims, pooling, "
                           "normalize, query_prompt, document_prompt, chunk_tokens, overlap_tokens, metric, "
-                          "vector_type, related_k, generation) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)"));
+                          "vector_type, related_k, generation, analyzer) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,?)"));
   const std::string now = utc_now();
   s.bind(1, i.name).bind(2, now).bind(3, i.model).bind(4, i.model_fingerprint);
   s.bind(5, static_cast<int64_t>(i.dims)).bind(6, i.pooling).bind(7, static_cast<int64_t>(i.normalize));
   s.bind(8, i.query_prompt).bind(9, i.document_prompt).bind(10, static_cast<int64_t>(i.chunk_tokens));
   s.bind(11, static_cast<int64_t>(i.overlap_tokens)).bind(12, i.metric).bind(13, i.vector_type);
-  s.bind(14, static_cast<int64_t>(i.related_k));
+  s.bind(14, static_cast<int64_t>(i.related_k)).bind(15, i.analyzer);
   Status st = s.run();
   if (!st.is_ok()) return st.with_context("creating collection " + i.name);
   CollectionRow row;
@@ -220,6 +253,7 @@ Status Store::drop_collection(int64_t id) {
   // collection index is much faster than one cascade per document.
   SIMILE_ASSIGN_OR_RETURN(auto chunks, db_.prepare("DELETE FROM chunks WHERE collection_id = ?"));
   SIMILE_RETURN_IF_ERROR(chunks.bind(1, id).run());
+  SIMILE_RETURN_IF_ERROR(clear_keyword_index(id));
   SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare("DELETE FROM collections WHERE id = ?"));
   SIMILE_RETURN_IF_ERROR(s.bind(1, id).run());
   return tx.commit();
@@ -290,6 +324,9 @@ Status Store::write_documents(int64_t collection, const std::vector<DocumentWrit
       auto mark, db_.prepare("UPDATE documents SET related_stale = max(related_stale, 1) WHERE id IN "
                              "(SELECT document_id FROM related WHERE related_id = ?)"));
   const std::string now = utc_now();
+  SIMILE_ASSIGN_OR_RETURN(const int64_t version, next_version(collection));
+  std::vector<std::pair<int64_t, const KeywordTerms*>> keyword;
+  keyword.reserve(docs.size());
   // 2: the document itself changed, so besides recomputing its own list it
   // must be offered to every other list (docs/formats/store.md).
   const int64_t stale = mark_related ? 2 : 0;
@@ -314,6 +351,7 @@ Status Store::write_documents(int64_t collection, const std::vector<DocumentWrit
       SIMILE_RETURN_IF_ERROR(insert.run());
       rowid = db_.last_insert_rowid();
     }
+    keyword.emplace_back(rowid, &d.keyword);
     for (size_t i = 0; i < d.chunks.size(); ++i) {
       const ChunkWrite& c = d.chunks[i];
       add_chunk.reset();
@@ -328,6 +366,159 @@ Status Store::write_documents(int64_t collection, const std::vector<DocumentWrit
       SIMILE_RETURN_IF_ERROR(add_chunk.run());
     }
   }
+  SIMILE_RETURN_IF_ERROR(add_keyword_segment(collection, version, keyword));
+  SIMILE_RETURN_IF_ERROR(bump_generation(collection));
+  return tx.commit();
+}
+
+Result<int64_t> Store::next_version(int64_t collection) {
+  SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT generation FROM collections WHERE id = ?"));
+  s.bind(1, collection);
+  SIMILE_ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) return Status::not_found("collection " + std::to_string(collection) + " was dropped");
+  // Every write transaction bumps the generation once, so generation + 1 is
+  // unique to this write: it tells the live postings of a document from the
+  // ones an update left behind in older segments.
+  return s.column_int(0) + 1;
+}
+
+Status Store::add_keyword_segment(int64_t collection, int64_t version,
+                                  const std::vector<std::pair<int64_t, const KeywordTerms*>>& docs) {
+  if (docs.empty()) return Status::ok();
+  SIMILE_ASSIGN_OR_RETURN(auto put, db_.prepare("INSERT INTO keyword_docs(document_id, collection_id, version) "
+                                                "VALUES(?,?,?) ON CONFLICT(document_id) DO UPDATE SET "
+                                                "version = excluded.version"));
+  keyword::SegmentBuilder builder;
+  for (const auto& [rowid, terms] : docs) {
+    put.reset();
+    SIMILE_RETURN_IF_ERROR(put.bind(1, rowid).bind(2, collection).bind(3, version).run());
+    const uint32_t handle = builder.add_document(rowid, version, terms->length);
+    for (const auto& [term, count] : terms->counts) builder.add_term(term, handle, count);
+  }
+  const std::string blob = builder.encode();
+  SIMILE_ASSIGN_OR_RETURN(auto seg, db_.prepare("INSERT INTO keyword_segments(collection_id, level, documents, data) "
+                                                "VALUES(?, 0, ?, ?)"));
+  seg.bind(1, collection).bind(2, static_cast<int64_t>(docs.size())).bind_blob(3, blob.data(), blob.size());
+  return seg.run();
+}
+
+Status Store::write_keyword_terms(int64_t collection, const std::vector<std::pair<int64_t, KeywordTerms>>& docs) {
+  if (docs.empty()) return Status::ok();
+  SIMILE_ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
+  SIMILE_ASSIGN_OR_RETURN(const int64_t version, next_version(collection));
+  std::vector<std::pair<int64_t, const KeywordTerms*>> refs;
+  refs.reserve(docs.size());
+  for (const auto& [rowid, terms] : docs) refs.emplace_back(rowid, &terms);
+  SIMILE_RETURN_IF_ERROR(add_keyword_segment(collection, version, refs));
+  SIMILE_RETURN_IF_ERROR(bump_generation(collection));
+  return tx.commit();
+}
+
+Status Store::compact_keyword_segments(int64_t collection) {
+  for (;;) {
+    SIMILE_ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
+    SIMILE_ASSIGN_OR_RETURN(auto full, db_.prepare("SELECT level FROM keyword_segments WHERE collection_id = ? "
+                                                   "GROUP BY level HAVING count(*) >= ? ORDER BY level LIMIT 1"));
+    full.bind(1, collection).bind(2, kMergeFanIn);
+    SIMILE_ASSIGN_OR_RETURN(bool any, full.step());
+    if (!any) return Status::ok();
+    const int64_t level = full.column_int(0);
+    SIMILE_ASSIGN_OR_RETURN(auto read, db_.prepare("SELECT id, data FROM keyword_segments WHERE collection_id = ? "
+                                                   "AND level = ? ORDER BY id"));
+    read.bind(1, collection).bind(2, level);
+    std::vector<int64_t> ids;
+    std::vector<std::string> blobs;
+    for (;;) {
+      SIMILE_ASSIGN_OR_RETURN(bool row, read.step());
+      if (!row) break;
+      ids.push_back(read.column_int(0));
+      blobs.emplace_back(read.column_blob(1));
+    }
+    SIMILE_ASSIGN_OR_RETURN(auto version_of, db_.prepare("SELECT version FROM keyword_docs WHERE document_id = ?"));
+    Status lookup = Status::ok();
+    auto live = [&](int64_t rowid, int64_t version) {
+      version_of.reset();
+      version_of.bind(1, rowid);
+      auto row = version_of.step();
+      if (!row.is_ok()) {
+        lookup = row.status();
+        return false;
+      }
+      return *row && version_of.column_int(0) == version;
+    };
+    std::vector<std::string_view> views(blobs.begin(), blobs.end());
+    auto merged = keyword::merge_segments(views, live);
+    if (!merged.is_ok()) return merged.status().with_context("merging keyword segments");
+    SIMILE_RETURN_IF_ERROR(lookup);
+    SIMILE_ASSIGN_OR_RETURN(auto drop, db_.prepare("DELETE FROM keyword_segments WHERE id = ?"));
+    for (int64_t id : ids) {
+      drop.reset();
+      SIMILE_RETURN_IF_ERROR(drop.bind(1, id).run());
+    }
+    SIMILE_ASSIGN_OR_RETURN(keyword::Segment segment, keyword::Segment::decode(*merged));
+    if (!segment.documents().empty()) {
+      SIMILE_ASSIGN_OR_RETURN(auto put, db_.prepare("INSERT INTO keyword_segments(collection_id, level, documents, "
+                                                    "data) VALUES(?, ?, ?, ?)"));
+      put.bind(1, collection).bind(2, level + 1).bind(3, static_cast<int64_t>(segment.documents().size()));
+      SIMILE_RETURN_IF_ERROR(put.bind_blob(4, merged->data(), merged->size()).run());
+    }
+    SIMILE_RETURN_IF_ERROR(tx.commit());
+  }
+}
+
+Status Store::for_each_keyword_segment(int64_t collection, const std::function<Status(std::string_view blob)>& fn) {
+  SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT data FROM keyword_segments WHERE collection_id = ? ORDER BY id"));
+  s.bind(1, collection);
+  for (;;) {
+    SIMILE_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) return Status::ok();
+    SIMILE_RETURN_IF_ERROR(fn(s.column_blob(0)));
+  }
+}
+
+Result<std::vector<std::pair<int64_t, int64_t>>> Store::keyword_versions(int64_t collection) {
+  SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT document_id, version FROM keyword_docs WHERE collection_id = ? "
+                                              "ORDER BY document_id"));
+  s.bind(1, collection);
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (;;) {
+    SIMILE_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) return out;
+    out.emplace_back(s.column_int(0), s.column_int(1));
+  }
+}
+
+Result<std::vector<int64_t>> Store::documents_without_keywords(int64_t collection) {
+  // Counting first keeps the common case (nothing missing) to two index scans.
+  SIMILE_ASSIGN_OR_RETURN(auto count, db_.prepare("SELECT (SELECT count(*) FROM documents WHERE collection_id = ?1) - "
+                                                  "(SELECT count(*) FROM keyword_docs WHERE collection_id = ?1)"));
+  count.bind(1, collection);
+  SIMILE_ASSIGN_OR_RETURN(bool has, count.step());
+  std::vector<int64_t> out;
+  if (!has || count.column_int(0) == 0) return out;
+  SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT d.id FROM documents d LEFT JOIN keyword_docs k ON "
+                                              "k.document_id = d.id WHERE d.collection_id = ? AND k.document_id IS "
+                                              "NULL ORDER BY d.id"));
+  s.bind(1, collection);
+  for (;;) {
+    SIMILE_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) return out;
+    out.push_back(s.column_int(0));
+  }
+}
+
+Status Store::clear_keyword_index(int64_t collection) {
+  SIMILE_ASSIGN_OR_RETURN(auto docs, db_.prepare("DELETE FROM keyword_docs WHERE collection_id = ?"));
+  SIMILE_RETURN_IF_ERROR(docs.bind(1, collection).run());
+  SIMILE_ASSIGN_OR_RETURN(auto segments, db_.prepare("DELETE FROM keyword_segments WHERE collection_id = ?"));
+  return segments.bind(1, collection).run();
+}
+
+Status Store::reset_keyword_index(int64_t collection, std::string_view analyzer) {
+  SIMILE_ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
+  SIMILE_RETURN_IF_ERROR(clear_keyword_index(collection));
+  SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare("UPDATE collections SET analyzer = ? WHERE id = ?"));
+  SIMILE_RETURN_IF_ERROR(s.bind(1, analyzer).bind(2, collection).run());
   SIMILE_RETURN_IF_ERROR(bump_generation(collection));
   return tx.commit();
 }
@@ -390,6 +581,25 @@ Result<StoredChunk> Store::chunk(int64_t chunk_id) {
   c.char_end = static_cast<size_t>(s.column_int(5));
   if (!s.column_is_null(6)) c.exact = std::string(s.column_blob(6));
   return c;
+}
+
+Result<std::vector<StoredChunk>> Store::chunks_of(int64_t document) {
+  SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT id, byte_begin, byte_end, char_begin, char_end FROM chunks "
+                                              "WHERE document_id = ? ORDER BY seq"));
+  s.bind(1, document);
+  std::vector<StoredChunk> out;
+  for (;;) {
+    SIMILE_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) return out;
+    StoredChunk c;
+    c.id = s.column_int(0);
+    c.document = document;
+    c.byte_begin = static_cast<size_t>(s.column_int(1));
+    c.byte_end = static_cast<size_t>(s.column_int(2));
+    c.char_begin = static_cast<size_t>(s.column_int(3));
+    c.char_end = static_cast<size_t>(s.column_int(4));
+    out.push_back(c);
+  }
 }
 
 Status Store::for_each_exact(const std::vector<int64_t>& chunk_ids,

@@ -28,9 +28,16 @@ struct ChunkWrite {
   std::string exact;   // float32 original (int8 collections), else empty
 };
 
+// A document's analysed terms for the keyword index.
+struct KeywordTerms {
+  uint32_t length = 0;  // terms in the document, repeats included
+  std::vector<std::pair<std::string, uint32_t>> counts;
+};
+
 struct DocumentWrite {
   std::string doc_id, title, text, meta, content_hash, origin;
   std::vector<ChunkWrite> chunks;
+  KeywordTerms keyword;
 };
 
 struct StoredDocument {
@@ -72,6 +79,8 @@ class Store {
   Result<std::optional<StoredDocument>> document(int64_t collection, std::string_view doc_id);
   Result<StoredDocument> document_by_rowid(int64_t rowid);
   Result<StoredChunk> chunk(int64_t chunk_id);
+  // A document's chunks in order (without the float32 originals).
+  Result<std::vector<StoredChunk>> chunks_of(int64_t document);
   // The float32 originals (chunks.exact) of several chunks, one statement for
   // all: fn(chunk_id, blob) for each id that has one.
   Status for_each_exact(const std::vector<int64_t>& chunk_ids,
@@ -79,6 +88,20 @@ class Store {
   // Every document id and stored vector of a collection, in chunk id order.
   Status for_each_vector(int64_t collection,
                          const std::function<void(int64_t chunk_id, int64_t document, std::string_view vector)>& fn);
+  // The keyword index (docs/formats/keyword.md). Postings are written with
+  // their documents by write_documents; these serve catch-up and rebuilds.
+  // Indexes already stored documents (by rowid) in one transaction.
+  Status write_keyword_terms(int64_t collection, const std::vector<std::pair<int64_t, KeywordTerms>>& docs);
+  // Merges segments while some level holds enough of them (each merge one
+  // transaction; dead postings are dropped).
+  Status compact_keyword_segments(int64_t collection);
+  Status for_each_keyword_segment(int64_t collection, const std::function<Status(std::string_view blob)>& fn);
+  // (document rowid, current version) of every indexed document, by rowid.
+  Result<std::vector<std::pair<int64_t, int64_t>>> keyword_versions(int64_t collection);
+  // Documents of the collection the keyword index does not hold yet, by rowid.
+  Result<std::vector<int64_t>> documents_without_keywords(int64_t collection);
+  // Sets the analyzer and empties the keyword index, in one transaction.
+  Status reset_keyword_index(int64_t collection, std::string_view analyzer);
   // Every document of a collection (rowid, id, hash), in rowid order.
   Status for_each_document(int64_t collection,
                            const std::function<Status(const StoredDocument&)>& fn, bool with_text = false);
@@ -86,6 +109,11 @@ class Store {
  private:
   explicit Store(sqlite::Database db) : db_(std::move(db)) {}
   Status bump_generation(int64_t collection);
+  Status clear_keyword_index(int64_t collection);
+  Result<int64_t> next_version(int64_t collection);
+  // Inside a write transaction: keyword_docs rows and one new segment.
+  Status add_keyword_segment(int64_t collection, int64_t version,
+                             const std::vector<std::pair<int64_t, const KeywordTerms*>>& docs);
   sqlite::Database db_;
 };
 

@@ -39,6 +39,7 @@ void add_embed_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_similarity_command(CLI::App& app);
 void add_models_command(CLI::App& app);
-void add_collection_commands(CLI::App& app);  // add, delete, search, similar, related, reembed, collections
+void add_collection_commands(CLI::App& app);
+void add_eval_command(CLI::App& app);  // add, delete, search, similar, related, reembed, collections
 
 }  // namespace simile::cli

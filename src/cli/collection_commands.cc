@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/embedder_flags.h"
 #include "cli/progress.h"
+#include "cli/search_flags.h"
 #include "cli/stop_signals.h"
 #include "simile/collection.h"
 
@@ -241,7 +242,7 @@ void add_search(CLI::App& app) {
     DbFlag db;
     std::string collection, query;
     SearchOptions search;
-    std::string mode = "auto", tf = "raw", idf = "plain";
+    SearchFlags ranking;
     bool json = false;
     int threads = 0;
   };
@@ -251,23 +252,7 @@ void add_search(CLI::App& app) {
   cmd->add_option("query", f->query, "what to look for")->required();
   cmd->add_option("-k,--k", f->search.k, "results to return")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--filter", f->search.filter, "metadata filter, e.g. 'year >= 2000 AND lang = \"en\"'");
-  cmd->add_option("--mode", f->mode,
-                  "dense (by meaning), bm25, tfidf or bow (keywords); auto = dense if the collection has a model")
-      ->check(CLI::IsMember({"auto", "dense", "bm25", "tfidf", "bow"}))
-      ->capture_default_str();
-  cmd->add_option("--k1", f->search.keyword.k1, "BM25 term-frequency saturation")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 100.0));
-  cmd->add_option("--b", f->search.keyword.b, "BM25 length normalisation")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--tf", f->tf, "TF-IDF term weight: raw (tf), log (1 + ln tf) or binary")
-      ->check(CLI::IsMember({"raw", "log", "binary"}))
-      ->capture_default_str();
-  cmd->add_option("--idf", f->idf, "TF-IDF idf: plain ln(N/df) or smooth ln(1 + N/df)")
-      ->check(CLI::IsMember({"plain", "smooth"}))
-      ->capture_default_str();
-  cmd->add_flag("--cosine", f->search.keyword.cosine, "TF-IDF: divide by the document vector's length");
+  f->ranking.add_to(cmd);
   cmd->add_flag("--explain", f->search.explain, "keyword modes: show each query term's part of every score");
   cmd->add_option("--threads", f->threads, "threads to use (default: all cores)");
   cmd->add_flag("--json", f->json, "print JSON");
@@ -278,11 +263,7 @@ void add_search(CLI::App& app) {
     runtime.threads = f->threads;
     auto collection = take(db->open_collection(f->collection, nullptr, runtime));
     SearchOptions options = f->search;
-    options.mode = take(parse_search_mode(f->mode));
-    options.keyword.tf = f->tf == "log"      ? KeywordRanking::Tf::kLog
-                         : f->tf == "binary" ? KeywordRanking::Tf::kBinary
-                                             : KeywordRanking::Tf::kRaw;
-    options.keyword.idf = f->idf == "smooth" ? KeywordRanking::Idf::kSmooth : KeywordRanking::Idf::kPlain;
+    f->ranking.apply(options);
     const bool dense = options.mode == SearchMode::kDense ||
                        (options.mode == SearchMode::kAuto && collection->info().model != "none");
     print_hits(take(collection->search(f->query, options)), f->json, dense && collection->info().metric == "l2");
@@ -482,7 +463,6 @@ void add_index(CLI::App& app) {
 }  // namespace
 
 void add_collection_commands(CLI::App& app) {
-  add_index(app);
   add_add(app);
   add_delete(app);
   add_search(app);
@@ -490,6 +470,7 @@ void add_collection_commands(CLI::App& app) {
   add_related(app);
   add_reembed(app);
   add_collections(app);
+  add_index(app);
 }
 
 }  // namespace simile::cli

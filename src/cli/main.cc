@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   simile::cli::add_similarity_command(app);
   simile::cli::add_models_command(app);
   simile::cli::add_collection_commands(app);
+  simile::cli::add_eval_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -320,7 +320,9 @@ Result<std::vector<int64_t>> CollectionImpl::allowed_documents(const std::string
 }
 
 Result<SearchHit> CollectionImpl::hit(int64_t document, int64_t chunk, float score, bool snippet) {
-  SIMILE_ASSIGN_OR_RETURN(store::StoredDocument d, db_->store().document_by_rowid(document));
+  const bool text = chunk != 0 && snippet;
+  SIMILE_ASSIGN_OR_RETURN(store::StoredDocument d, text ? db_->store().document_by_rowid(document)
+                                                        : db_->store().document_header(document));
   SearchHit h;
   h.id = std::move(d.doc_id);
   h.title = std::move(d.title);
@@ -374,6 +376,7 @@ Result<std::vector<SearchHit>> CollectionImpl::keyword_search(const std::string&
     SIMILE_ASSIGN_OR_RETURN(allowed, allowed_documents(options.filter));
   }
   const keyword::RankingParams params = search::ranking_params(mode, options.keyword);
+  SIMILE_ASSIGN_OR_RETURN(auto reads, sqlite::Transaction::begin_read(db_->store().db()));
   std::vector<SearchHit> out;
   for (const Hit& found : idx->search(terms, params, options.k, allowed ? &*allowed : nullptr)) {
     SIMILE_ASSIGN_OR_RETURN(SearchHit h, hit(found.id, 0, found.score, false));

@@ -163,6 +163,11 @@ Result<Transaction> Transaction::begin(Database& db) {
   return Transaction(&db);
 }
 
+Result<Transaction> Transaction::begin_read(Database& db) {
+  SIMILE_RETURN_IF_ERROR(db.exec("BEGIN"));
+  return Transaction(&db);
+}
+
 Transaction::~Transaction() {
   if (db_ != nullptr) (void)db_->exec("ROLLBACK");
 }

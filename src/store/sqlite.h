@@ -83,6 +83,9 @@ class Statement {
 class Transaction {
  public:
   static Result<Transaction> begin(Database& db);
+  // BEGIN (deferred) for a group of reads: one snapshot and one lock for all
+  // of them instead of one per statement. Ends (rolls back) on destruction.
+  static Result<Transaction> begin_read(Database& db);
   Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();

@@ -204,6 +204,16 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   return std::unique_ptr<Store>(new Store(std::move(db)));
 }
 
+Result<sqlite::Statement*> Store::cached(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare(sql));
+    it = statements_.emplace(sql, std::make_unique<sqlite::Statement>(std::move(s))).first;
+  }
+  it->second->reset();
+  return it->second.get();
+}
+
 Result<std::vector<CollectionRow>> Store::collections() {
   SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare(std::string("SELECT ") + kCollectionColumns +
                                               " FROM collections WHERE name NOT LIKE '.%' ORDER BY name"));
@@ -217,12 +227,14 @@ Result<std::vector<CollectionRow>> Store::collections() {
 }
 
 Result<std::optional<CollectionRow>> Store::find_collection(std::string_view name) {
-  SIMILE_ASSIGN_OR_RETURN(auto s,
-                          db_.prepare(std::string("SELECT ") + kCollectionColumns + " FROM collections WHERE name = ?"));
-  s.bind(1, name);
-  SIMILE_ASSIGN_OR_RETURN(bool row, s.step());
-  if (!row) return std::optional<CollectionRow>();
-  return std::optional<CollectionRow>(read_collection(s));
+  static const std::string sql = std::string("SELECT ") + kCollectionColumns + " FROM collections WHERE name = ?";
+  SIMILE_ASSIGN_OR_RETURN(sqlite::Statement * s, cached(sql.c_str()));
+  s->bind(1, name);
+  SIMILE_ASSIGN_OR_RETURN(bool row, s->step());
+  std::optional<CollectionRow> out;
+  if (row) out = read_collection(*s);
+  s->reset();
+  return out;
 }
 
 Result<CollectionRow> Store::create_collection(const CollectionInfo& i) {
@@ -490,12 +502,15 @@ Result<std::vector<std::pair<int64_t, int64_t>>> Store::keyword_versions(int64_t
 
 Result<std::vector<int64_t>> Store::documents_without_keywords(int64_t collection) {
   // Counting first keeps the common case (nothing missing) to two index scans.
-  SIMILE_ASSIGN_OR_RETURN(auto count, db_.prepare("SELECT (SELECT count(*) FROM documents WHERE collection_id = ?1) - "
-                                                  "(SELECT count(*) FROM keyword_docs WHERE collection_id = ?1)"));
-  count.bind(1, collection);
-  SIMILE_ASSIGN_OR_RETURN(bool has, count.step());
+  SIMILE_ASSIGN_OR_RETURN(sqlite::Statement * count,
+                          cached("SELECT (SELECT count(*) FROM documents WHERE collection_id = ?1) - "
+                                 "(SELECT count(*) FROM keyword_docs WHERE collection_id = ?1)"));
+  count->bind(1, collection);
+  SIMILE_ASSIGN_OR_RETURN(bool has, count->step());
+  const bool complete = !has || count->column_int(0) == 0;
+  count->reset();
   std::vector<int64_t> out;
-  if (!has || count.column_int(0) == 0) return out;
+  if (complete) return out;
   SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT d.id FROM documents d LEFT JOIN keyword_docs k ON "
                                               "k.document_id = d.id WHERE d.collection_id = ? AND k.document_id IS "
                                               "NULL ORDER BY d.id"));
@@ -558,12 +573,28 @@ Result<std::optional<StoredDocument>> Store::document(int64_t collection, std::s
 }
 
 Result<StoredDocument> Store::document_by_rowid(int64_t rowid) {
-  SIMILE_ASSIGN_OR_RETURN(auto s,
-                          db_.prepare(std::string("SELECT ") + kDocumentColumns + " FROM documents WHERE id = ?"));
-  s.bind(1, rowid);
-  SIMILE_ASSIGN_OR_RETURN(bool row, s.step());
+  static const std::string sql = std::string("SELECT ") + kDocumentColumns + " FROM documents WHERE id = ?";
+  SIMILE_ASSIGN_OR_RETURN(sqlite::Statement * s, cached(sql.c_str()));
+  s->bind(1, rowid);
+  SIMILE_ASSIGN_OR_RETURN(bool row, s->step());
   if (!row) return Status::not_found("no document with row id " + std::to_string(rowid));
-  return read_document(s, true);
+  StoredDocument d = read_document(*s, true);
+  s->reset();
+  return d;
+}
+
+Result<StoredDocument> Store::document_header(int64_t rowid) {
+  SIMILE_ASSIGN_OR_RETURN(sqlite::Statement * s, cached("SELECT doc_id, title, meta FROM documents WHERE id = ?"));
+  s->bind(1, rowid);
+  SIMILE_ASSIGN_OR_RETURN(bool row, s->step());
+  if (!row) return Status::not_found("no document with row id " + std::to_string(rowid));
+  StoredDocument d;
+  d.rowid = rowid;
+  d.doc_id = s->column_text(0);
+  d.title = s->column_text(1);
+  d.meta = s->column_text(2);
+  s->reset();
+  return d;
 }
 
 Result<StoredChunk> Store::chunk(int64_t chunk_id) {

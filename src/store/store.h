@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "simile/collection.h"
@@ -78,6 +79,8 @@ class Store {
 
   Result<std::optional<StoredDocument>> document(int64_t collection, std::string_view doc_id);
   Result<StoredDocument> document_by_rowid(int64_t rowid);
+  // Only doc_id, title and meta (what a hit without a snippet shows).
+  Result<StoredDocument> document_header(int64_t rowid);
   Result<StoredChunk> chunk(int64_t chunk_id);
   // A document's chunks in order (without the float32 originals).
   Result<std::vector<StoredChunk>> chunks_of(int64_t document);
@@ -108,13 +111,18 @@ class Store {
 
  private:
   explicit Store(sqlite::Database db) : db_(std::move(db)) {}
+  // A prepared statement kept for the life of the store, reset and ready to
+  // bind: for point lookups that run per hit, where preparing would dominate.
+  // Never for a statement still being stepped by a caller up the stack.
+  Result<sqlite::Statement*> cached(const char* sql);
   Status bump_generation(int64_t collection);
   Status clear_keyword_index(int64_t collection);
   Result<int64_t> next_version(int64_t collection);
   // Inside a write transaction: keyword_docs rows and one new segment.
   Status add_keyword_segment(int64_t collection, int64_t version,
                              const std::vector<std::pair<int64_t, const KeywordTerms*>>& docs);
-  sqlite::Database db_;
+  sqlite::Database db_;  // declared first: the statements below finalise before it closes
+  std::unordered_map<const char*, std::unique_ptr<sqlite::Statement>> statements_;
 };
 
 // A collection name users may type: [A-Za-z0-9_.-]{1,64}, not starting with '.'.

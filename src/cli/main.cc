@@ -4,7 +4,7 @@
 #include "cli/cli.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"simile: embed, store and search text by meaning"};
+  CLI::App app{"simile: embed, store and search text, by meaning and by keywords"};
   app.set_version_flag("--version", "simile 0.1.0");
   app.require_subcommand(1);
   app.fallthrough();
@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Usage errors exit 2, like other Unix tools (CLI11's own codes reach 100+).
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const simile::cli::CliError& e) {
     std::cerr << "simile: error: " << e.what() << "\n";
     return 1;

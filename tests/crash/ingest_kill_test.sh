@@ -56,6 +56,9 @@ dangling = db.execute("SELECT count(*) FROM chunks c WHERE NOT EXISTS "
 assert dangling == 0, "%d chunks without a document" % dangling
 bad = db.execute("SELECT count(*) FROM chunks WHERE length(vector) != 384 * 4").fetchone()[0]
 assert bad == 0, "%d vectors of the wrong size" % bad
+unindexed = db.execute("SELECT count(*) FROM documents d WHERE NOT EXISTS "
+                       "(SELECT 1 FROM keyword_docs k WHERE k.document_id = d.id)").fetchone()[0]
+assert unindexed == 0, "%d documents missing from the keyword index" % unindexed
 PY
 }
 
@@ -114,6 +117,19 @@ n = db.execute("SELECT count(*) FROM documents").fetchone()[0]
 assert n == 3000, n
 revised = db.execute("SELECT count(*) FROM documents WHERE text LIKE '%Revised in version%'").fetchone()[0]
 assert revised == (0 if sys.argv[2] == "1" else 3000), revised
+PY
+  # The keyword index agrees: every document once, old versions' postings dead.
+  "$SIMILE_BIN" search crash "revised" --mode bm25 -k 5000 --json --db "$db" >"$tmp/kw.json" \
+    || fail "keyword search after the kills"
+  "$SIMILE_BIN" search crash "river" --mode bow -k 5000 --json --db "$db" >"$tmp/river.json" || fail "bow search"
+  python3 - "$db" "$1" "$tmp/kw.json" "$tmp/river.json" <<'PY' || fail "keyword index after kills (version $1)"
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+hits = json.load(open(sys.argv[3]))
+assert len(hits) == (0 if sys.argv[2] == "1" else 3000), len(hits)
+river = {h["id"] for h in json.load(open(sys.argv[4]))}
+want = {r[0] for r in db.execute("SELECT doc_id FROM documents WHERE text LIKE '%river%'")}
+assert river == want, (len(river), len(want))
 PY
 }
 

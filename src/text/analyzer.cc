@@ -28,9 +28,9 @@ constexpr int kAnalyzerVersion = 1;
 // pronouns and forms of "be"/"will". Negations ("no", "not") are kept on
 // purpose: they change what a query asks for.
 constexpr const char* kEnglishStopWords[] = {
-    "a",   "an",   "and",  "are",   "as",    "at",   "be",    "been", "but",  "by",   "for",  "from",
-    "if",  "in",   "into", "is",    "it",    "its",  "of",    "on",   "or",   "such", "that", "the",
-    "their", "then", "there", "these", "they", "this", "those", "to",   "was",  "were", "will", "with",
+    "a",     "an",   "and",   "are",   "as",   "at",   "be",    "been", "but", "by",   "for",  "from",
+    "if",    "in",   "into",  "is",    "it",   "its",  "of",    "on",   "or",  "such", "that", "the",
+    "their", "then", "there", "these", "they", "this", "those", "to",   "was", "were", "will", "with",
 };
 
 // A word longer than kMaxTermCodePoints is dropped; while it is being read,
@@ -41,14 +41,14 @@ constexpr size_t kMaxBufferedCodePoints = 4 * kMaxTermCodePoints;
 
 // What a code point is to the tokenizer.
 enum Cls : uint8_t {
-  kSep,            // separates tokens
-  kLetter,         // L*, not CJK
-  kDigit,          // N*, not CJK
-  kMark,           // M*: belongs to the character before it
-  kCjk,            // a Hangul, Han or kana letter or number
-  kApostrophe,     // ' or U+2019: joins two letters
-  kNumberJoiner,   // . or ,: joins two digits
-  kIgnore,         // default-ignorable: dropped, does not separate
+  kSep,           // separates tokens
+  kLetter,        // L*, not CJK
+  kDigit,         // N*, not CJK
+  kMark,          // M*: belongs to the character before it
+  kCjk,           // a Hangul, Han or kana letter or number
+  kApostrophe,    // ' or U+2019: joins two letters
+  kNumberJoiner,  // . or ,: joins two digits
+  kIgnore,        // default-ignorable: dropped, does not separate
 };
 
 // Hangul syllable types of UAX #29, for conjoining jamo.
@@ -86,24 +86,24 @@ bool hangul_continues(Hangul prev, Hangul next) {
 // count (the kana middle dot and CJK punctuation separate).
 bool is_cjk_block(char32_t c) {
   if (c < 0x1100) return false;
-  if (c <= 0x11FF) return true;                    // Hangul Jamo
+  if (c <= 0x11FF) return true;  // Hangul Jamo
   if (c < 0x3005) return false;
-  if (c <= 0x3007) return true;                    // 々 〆 〇
-  if (c >= 0x3021 && c <= 0x3029) return true;     // Hangzhou numerals
-  if (c >= 0x3031 && c <= 0x3035) return true;     // kana repeat marks
-  if (c >= 0x3038 && c <= 0x303B) return true;     // Han numerals, iteration marks
-  if (c >= 0x3040 && c <= 0x30FF) return true;     // Hiragana, Katakana (incl. U+30FC)
-  if (c >= 0x3130 && c <= 0x318F) return true;     // Hangul Compatibility Jamo
-  if (c >= 0x31F0 && c <= 0x31FF) return true;     // Katakana Phonetic Extensions
-  if (c >= 0x3400 && c <= 0x4DBF) return true;     // CJK Extension A
-  if (c >= 0x4E00 && c <= 0x9FFF) return true;     // CJK Unified Ideographs
-  if (c >= 0xA960 && c <= 0xA97F) return true;     // Hangul Jamo Extended-A
-  if (c >= 0xAC00 && c <= 0xD7FF) return true;     // Hangul Syllables, Jamo Extended-B
-  if (c >= 0xF900 && c <= 0xFAFF) return true;     // CJK Compatibility Ideographs
-  if (c >= 0xFF66 && c <= 0xFF9F) return true;     // half-width katakana
-  if (c >= 0xFFA0 && c <= 0xFFDC) return true;     // half-width Hangul
-  if (c >= 0x1AFF0 && c <= 0x1B16F) return true;   // Kana Extended-B, Supplement, Extended-A, Small Kana
-  if (c >= 0x20000 && c <= 0x3FFFF) return true;   // CJK Extensions B..H, Compatibility Supplement
+  if (c <= 0x3007) return true;                   // 々 〆 〇
+  if (c >= 0x3021 && c <= 0x3029) return true;    // Hangzhou numerals
+  if (c >= 0x3031 && c <= 0x3035) return true;    // kana repeat marks
+  if (c >= 0x3038 && c <= 0x303B) return true;    // Han numerals, iteration marks
+  if (c >= 0x3040 && c <= 0x30FF) return true;    // Hiragana, Katakana (incl. U+30FC)
+  if (c >= 0x3130 && c <= 0x318F) return true;    // Hangul Compatibility Jamo
+  if (c >= 0x31F0 && c <= 0x31FF) return true;    // Katakana Phonetic Extensions
+  if (c >= 0x3400 && c <= 0x4DBF) return true;    // CJK Extension A
+  if (c >= 0x4E00 && c <= 0x9FFF) return true;    // CJK Unified Ideographs
+  if (c >= 0xA960 && c <= 0xA97F) return true;    // Hangul Jamo Extended-A
+  if (c >= 0xAC00 && c <= 0xD7FF) return true;    // Hangul Syllables, Jamo Extended-B
+  if (c >= 0xF900 && c <= 0xFAFF) return true;    // CJK Compatibility Ideographs
+  if (c >= 0xFF66 && c <= 0xFF9F) return true;    // half-width katakana
+  if (c >= 0xFFA0 && c <= 0xFFDC) return true;    // half-width Hangul
+  if (c >= 0x1AFF0 && c <= 0x1B16F) return true;  // Kana Extended-B, Supplement, Extended-A, Small Kana
+  if (c >= 0x20000 && c <= 0x3FFFF) return true;  // CJK Extensions B..H, Compatibility Supplement
   return false;
 }
 
@@ -113,9 +113,9 @@ bool is_cjk_block(char32_t c) {
 // marks) are not diacritics and stay.
 bool is_diacritic(char32_t c) {
   return (c >= 0x0300 && c <= 0x036F) || (c >= 0x0483 && c <= 0x0489) || (c >= 0x0591 && c <= 0x05C7) ||
-         (c >= 0x0610 && c <= 0x061A) || (c >= 0x064B && c <= 0x065F) || c == 0x0670 ||
-         (c >= 0x06D6 && c <= 0x06ED) || (c >= 0x1AB0 && c <= 0x1AFF) || (c >= 0x1DC0 && c <= 0x1DFF) ||
-         (c >= 0x20D0 && c <= 0x20FF) || (c >= 0xFE20 && c <= 0xFE2F);
+         (c >= 0x0610 && c <= 0x061A) || (c >= 0x064B && c <= 0x065F) || c == 0x0670 || (c >= 0x06D6 && c <= 0x06ED) ||
+         (c >= 0x1AB0 && c <= 0x1AFF) || (c >= 0x1DC0 && c <= 0x1DFF) || (c >= 0x20D0 && c <= 0x20FF) ||
+         (c >= 0xFE20 && c <= 0xFE2F);
 }
 
 bool is_word_category(int cat) { return cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_NO; }
@@ -136,9 +136,9 @@ std::string encode(const CodePoints& cps) {
 CodePoints map_code_points(const CodePoints& in, int options) {
   const std::string utf8 = encode(in);
   utf8proc_uint8_t* mapped = nullptr;
-  const utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(utf8.data()),
-                                          static_cast<utf8proc_ssize_t>(utf8.size()), &mapped,
-                                          static_cast<utf8proc_option_t>(options));
+  const utf8proc_ssize_t n =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(utf8.data()), static_cast<utf8proc_ssize_t>(utf8.size()),
+                   &mapped, static_cast<utf8proc_option_t>(options));
   SIMILE_CHECK(n >= 0);
   CodePoints out;
   for (utf8proc_ssize_t i = 0; i < n;) {
@@ -181,8 +181,8 @@ Folded fold_code_point(char32_t c, bool fold_accents) {
       f.cls = kApostrophe;
       f.text = "'";
     } else if (is_punctuation_category(cat)) {
-      const CodePoints k = map_code_points({static_cast<int32_t>(c)}, UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-                                                                        UTF8PROC_COMPAT);
+      const CodePoints k =
+          map_code_points({static_cast<int32_t>(c)}, UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT);
       if (k.size() == 1 && (k[0] == '\'' || k[0] == '.' || k[0] == ',')) {
         f.cls = k[0] == '\'' ? kApostrophe : kNumberJoiner;
         f.text = std::string(1, static_cast<char>(k[0]));
@@ -194,8 +194,8 @@ Folded fold_code_point(char32_t c, bool fold_accents) {
   const bool cjk = is_cjk_block(c);
   // NFKC + case folding. A compatibility mapping that brings in a separator
   // (U+FDFA, ½ -> 1⁄2) is skipped: it would change where tokens end.
-  CodePoints cps = map_code_points({static_cast<int32_t>(c)}, UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-                                                                 UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);
+  CodePoints cps = map_code_points({static_cast<int32_t>(c)},
+                                   UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);
   if (!all_word_characters(cps)) {
     cps = map_code_points({static_cast<int32_t>(c)}, UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
     if (!all_word_characters(cps)) cps = {static_cast<int32_t>(c)};
@@ -248,7 +248,7 @@ struct CharInfo {
 };
 
 struct AsciiTables {
-  std::array<Cls, 256> cls{};      // kSep for every byte >= 0x80 too (they never reach it)
+  std::array<Cls, 256> cls{};  // kSep for every byte >= 0x80 too (they never reach it)
   std::array<char, 128> lower{};
   constexpr AsciiTables() {
     for (int c = 0; c < 128; ++c) {
@@ -268,6 +268,11 @@ struct AsciiTables {
   }
 };
 constexpr AsciiTables kAscii;
+
+// The stem cache (about 1.5 MB when full) holds the words that make up most
+// of a text; longer words are rarer and are stemmed every time.
+constexpr size_t kMaxCachedStems = size_t{1} << 14;
+constexpr size_t kMaxCachedWordBytes = 32;
 
 // Direct-mapped cache of folded non-ASCII code points: 32 bytes a slot, 64 KiB.
 constexpr size_t kCacheBits = 11;
@@ -371,6 +376,8 @@ struct Analyzer::Impl {
   void close_cluster();
   void flush_run();
   void emit_term(std::string_view term, bool stem, size_t begin, size_t end);
+  // The stem of a folded word, valid until the next call.
+  std::string_view stem_word(std::string_view word);
   // NFC of valid UTF-8, into `out`.
   void compose(std::string_view in, std::string* out);
 
@@ -379,6 +386,8 @@ struct Analyzer::Impl {
   StopSet stop_words;  // folded
   std::array<Slot, size_t{1} << kCacheBits> cache{};
   std::unordered_map<char32_t, Folded> long_folds;  // folds too long for a slot (a handful of ligatures)
+  // word -> stem, emptied when full (node-based: stems stay put while it grows).
+  std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> stems;
 
   // State of one run(): the sink, and the token being read.
   TermSink* sink = nullptr;
@@ -660,13 +669,20 @@ void Analyzer::Impl::flush_run() {
 
 void Analyzer::Impl::emit_term(std::string_view term, bool stem, size_t begin, size_t end) {
   if (!stop_words.empty() && stop_words.find(term) != stop_words.end()) return;
-  if (stem && stemmer != nullptr) {
-    const sb_symbol* s =
-        sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(term.data()), static_cast<int>(term.size()));
-    SIMILE_CHECK(s != nullptr);  // only out of memory
-    term = std::string_view(reinterpret_cast<const char*>(s), static_cast<size_t>(sb_stemmer_length(stemmer)));
-  }
+  if (stem && stemmer != nullptr) term = stem_word(term);
   (*sink)(term, begin, end);
+}
+
+std::string_view Analyzer::Impl::stem_word(std::string_view word) {
+  // Snowball takes about a microsecond a word; natural text repeats its words.
+  if (auto it = stems.find(word); it != stems.end()) return it->second;
+  const sb_symbol* s =
+      sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()), static_cast<int>(word.size()));
+  SIMILE_CHECK(s != nullptr);  // only out of memory
+  const std::string_view stem(reinterpret_cast<const char*>(s), static_cast<size_t>(sb_stemmer_length(stemmer)));
+  if (word.size() > kMaxCachedWordBytes) return stem;
+  if (stems.size() >= kMaxCachedStems) stems.clear();
+  return stems.emplace(std::string(word), std::string(stem)).first->second;
 }
 
 void Analyzer::Impl::compose(std::string_view in, std::string* out) {

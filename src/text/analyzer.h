@@ -63,8 +63,9 @@ const std::vector<std::string>& english_stop_words();
 //              accents=fold|keep  cjk=bigram|bigram+unigram|run
 // A spec that starts with an override starts from "default". @FILE is read
 // now (one word per line, '#' starts a comment), so the settings are
-// self-contained. Every mistake is an invalid-argument error naming it (an
-// unreadable file is an I/O error).
+// self-contained. Every mistake is an invalid-argument error naming it; a
+// file that cannot be opened is not-found, JSON of a newer analyzer version
+// is unsupported.
 Result<AnalyzerSettings> parse_analyzer_spec(std::string_view spec);
 
 // Canonical JSON with a fixed key order and the stop words inline (sorted,
@@ -111,7 +112,8 @@ class Analyzer {
   // Calls emit(term, byte_begin, byte_end) for every index term of `text`, in
   // text order; [byte_begin, byte_end) is the span of `text` the term came
   // from (a CJK bigram spans both characters). `term` is valid only during
-  // the call. Any byte sequence is accepted: invalid UTF-8 separates.
+  // the call, and emit must not analyze with this same Analyzer (that
+  // aborts). Any byte sequence is accepted: invalid UTF-8 separates.
   template <class F>
   void analyze(std::string_view text, F&& emit) {
     analyze_to(text, TermSink(emit));

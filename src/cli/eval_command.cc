@@ -1,6 +1,6 @@
 // simile eval: search quality on a BEIR-format folder. Builds (or brings up
 // to date) a collection from its corpus, runs every query, and scores the run
-// against the judgments with trec_eval semantics (search/ir_eval.h).
+// against the judgments with trec_eval semantics (eval/ir_eval.h).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -15,7 +15,7 @@
 #include "cli/progress.h"
 #include "cli/search_flags.h"
 #include "cli/stop_signals.h"
-#include "search/ir_eval.h"
+#include "eval/ir_eval.h"
 #include "simile/collection.h"
 
 namespace simile::cli {

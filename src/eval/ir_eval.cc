@@ -1,4 +1,4 @@
-#include "search/ir_eval.h"
+#include "eval/ir_eval.h"
 
 #include <fmt/format.h>
 
@@ -39,10 +39,9 @@ constexpr int kRecallCut2 = 100;
 
 // Python's str.isspace() code points that are not ASCII, as UTF-8.
 constexpr std::string_view kUnicodeSpaces[] = {
-    "\xC2\x85",     "\xC2\xA0",     "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x81", "\xE2\x80\x82",
-    "\xE2\x80\x83", "\xE2\x80\x84", "\xE2\x80\x85", "\xE2\x80\x86", "\xE2\x80\x87", "\xE2\x80\x88",
-    "\xE2\x80\x89", "\xE2\x80\x8A", "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F",
-    "\xE3\x80\x80"};
+    "\xC2\x85",     "\xC2\xA0",     "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x81", "\xE2\x80\x82", "\xE2\x80\x83",
+    "\xE2\x80\x84", "\xE2\x80\x85", "\xE2\x80\x86", "\xE2\x80\x87", "\xE2\x80\x88", "\xE2\x80\x89", "\xE2\x80\x8A",
+    "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80"};
 
 // str.isspace() of ASCII: \t \n \v \f \r, the separators \x1c-\x1f and space.
 // float() and int() strip the same characters except \x1c-\x1f.
@@ -211,10 +210,12 @@ IntParse parse_python_int(std::string_view s, int* out) {
 
 // A field as error messages show it: quoted, cut after 40 bytes.
 std::string shown(std::string_view field) {
-  if (field.size() <= 40) return "'" + std::string(field) + "'";
-  size_t n = 40;
-  while (n > 0 && (static_cast<unsigned char>(field[n]) & 0xC0) == 0x80) --n;
-  return "'" + std::string(field.substr(0, n)) + "...'";
+  size_t n = field.size();
+  if (n > 40) {
+    n = 40;
+    while (n > 0 && (static_cast<unsigned char>(field[n]) & 0xC0) == 0x80) --n;
+  }
+  return fmt::format("'{}{}'", field.substr(0, n), n < field.size() ? "..." : "");
 }
 
 // The lines of a text file as Python iterates them: UTF-8, ending at "\n",
@@ -358,8 +359,8 @@ Metrics query_metrics(const std::vector<std::string_view>& ranked, const std::ma
 }
 
 json metrics_to_json(const Metrics& m) {
-  return json{{"nDCG@10", m.ndcg10}, {"MRR@10", m.mrr10}, {"MAP@100", m.map100}, {"R@10", m.recall10},
-              {"R@100", m.recall100}};
+  return json{
+      {"nDCG@10", m.ndcg10}, {"MRR@10", m.mrr10}, {"MAP@100", m.map100}, {"R@10", m.recall10}, {"R@100", m.recall100}};
 }
 
 // Whether `id` can be written as one field of a run line that Python's
@@ -569,8 +570,7 @@ Result<std::vector<BeirQuery>> read_beir_queries(const std::string& path) {
                          std::string(text->type_name()));
     q.text = text->get<std::string>();
     auto [seen, inserted] = line_of_id.emplace(q.id, lines.line_number());
-    if (!inserted)
-      return lines.error(fmt::format("query id {} repeats the one of line {}", shown(q.id), seen->second));
+    if (!inserted) return lines.error(fmt::format("query id {} repeats the one of line {}", shown(q.id), seen->second));
     queries.push_back(std::move(q));
   }
   return queries;

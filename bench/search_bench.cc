@@ -328,11 +328,13 @@ int run_latency(const Args& a) {
     chunks.push_back(take(dbs.back()->info(a.collection), "info").chunks);
     // The first search loads the vectors from SQLite into the flat index:
     // its time minus that of the same search repeated.
+    SearchOptions top_k;
+    top_k.k = a.k;
     double t0 = now_s();
-    take(collections.back()->search(queries[0], {.k = a.k, .filter = ""}), "first search in " + d.path);
+    take(collections.back()->search(queries[0], top_k), "first search in " + d.path);
     const double first = now_s() - t0;
     t0 = now_s();
-    take(collections.back()->search(queries[0], {.k = a.k, .filter = ""}), "search in " + d.path);
+    take(collections.back()->search(queries[0], top_k), "search in " + d.path);
     load_ms.push_back(std::max(0.0, first - (now_s() - t0)) * 1e3);
   }
   const CollectionInfo& info = collections[0]->info();
@@ -399,7 +401,9 @@ int run_latency(const Args& a) {
     if (v.kind == "embed" || v.kind == "embed1") {
       take((v.kind == "embed" ? embedder : embedder_1)->embed({queries[q]}, info.query_prompt), "embed");
     } else if (v.kind == "search") {
-      SearchOptions o{.k = a.k, .filter = v.filtered ? a.filter : ""};
+      SearchOptions o;
+      o.k = a.k;
+      o.filter = v.filtered ? a.filter : "";
       for (const SearchHit& h : take(collections[v.db]->search(queries[q], o), "search"))
         ids.push_back(h.id);
     } else if (v.kind == "sql") {

@@ -10,6 +10,8 @@ namespace {
 
 constexpr uint32_t kBlock = 128;
 constexpr uint32_t kEnd = UINT32_MAX;
+// A probe (a galloping search) costs about this many postings read in order.
+constexpr double kProbeCost = 8;
 
 float tf_weight(TfWeight w, uint32_t count) {
   switch (w) {
@@ -244,8 +246,7 @@ const std::vector<float>& KeywordIndex::cosine_norms(const RankingParams& p) con
 }
 
 std::vector<Hit> KeywordIndex::search(const std::vector<QueryTerm>& query, const RankingParams& params, size_t k,
-                                      const std::vector<int64_t>* allowed, KeywordStats* stats,
-                                      bool exhaustive) const {
+                                      const std::vector<int64_t>* allowed, KeywordStats* stats, bool exhaustive) const {
   KeywordStats local;
   KeywordStats& st = stats != nullptr ? *stats : local;
   if (k == 0 || rowids_.empty()) return {};
@@ -275,8 +276,8 @@ std::vector<Hit> KeywordIndex::search(const std::vector<QueryTerm>& query, const
           bound = std::max(bound, score.bm25_bound(c.scale, block_max_count_[b], block_min_length_[b]));
           break;
         case Ranking::kTfIdf:
-          bound = std::max(bound, c.scale * tf_weight(params.tf, block_max_count_[b]) /
-                                      (norms != nullptr ? min_norm : 1.0f));
+          bound = std::max(bound,
+                           c.scale * tf_weight(params.tf, block_max_count_[b]) / (norms != nullptr ? min_norm : 1.0f));
           break;
         case Ranking::kBow:
           bound = 1.0f;
@@ -301,41 +302,91 @@ std::vector<Hit> KeywordIndex::search(const std::vector<QueryTerm>& query, const
   }
 
   TopK top(k);
-  size_t first = 0;  // cursors[first, m) are essential: a document must hold one to enter
-  for (;;) {
-    uint32_t d = kEnd;
-    for (size_t i = first; i < m; ++i) d = std::min(d, cursors[i].doc());
-    if (d == kEnd) break;
-    if (!permitted.empty() && !permitted[d]) {
-      for (size_t i = first; i < m; ++i)
-        if (cursors[i].doc() == d) ++cursors[i].pos;
-      continue;
-    }
-    float s = 0;
-    for (size_t i = first; i < m; ++i) {
+  // Windows of documents: the essential terms' postings in a window are added
+  // into a small score buffer (term at a time, no per-document merge of the
+  // lists), then each document they touched is finished by probing the
+  // non-essential terms, best bound first, while it can still enter.
+  // Windows start small and double, so the k-th score (and with it the
+  // pruning) is established early even in a small collection.
+  constexpr uint32_t kWindow = 4096;
+  uint32_t window = 128;
+  std::vector<float> acc(kWindow, 0.0f);
+  std::vector<uint64_t> touched(kWindow / 64, 0);  // which slots the essential terms reached
+  size_t first = 0;                                // cursors[first, m) are essential: a document must hold one to enter
+  const uint32_t n = static_cast<uint32_t>(rowids_.size());
+  for (uint32_t base = 0; base < n && first < m;) {
+    uint32_t next = kEnd;
+    for (size_t i = first; i < m; ++i) next = std::min(next, cursors[i].doc());
+    if (next == kEnd) break;
+    base = std::max(base, next);
+    const uint32_t end = base + std::min(window, n - base);
+    window = std::min(kWindow, window * 2);
+    const size_t window_first = first;
+    for (size_t i = window_first; i < m; ++i) {
       Cursor& c = cursors[i];
-      if (c.doc() != d) continue;
-      s += score(c.scale, c.counts[c.pos], d);
-      ++c.pos;
-      ++st.postings;
-    }
-    ++st.documents;
-    const float threshold = top.threshold();
-    bool hopeless = false;
-    for (size_t i = first; i-- > 0;) {
-      if (s + prefix[i] < threshold) {
-        hopeless = true;
-        break;
+      for (; c.pos < c.n && c.docs[c.pos] < end; ++c.pos) {
+        const uint32_t d = c.docs[c.pos];
+        const uint32_t slot = d - base;
+        acc[slot] += score(c.scale, c.counts[c.pos], d);
+        touched[slot >> 6] |= uint64_t{1} << (slot & 63);
+        ++st.postings;
       }
-      Cursor& c = cursors[i];
-      c.seek(d);
-      ++st.probes;
-      if (c.doc() == d) s += score(c.scale, c.counts[c.pos], d);
     }
-    if (hopeless) continue;
-    top.push(d, s);
+    const uint32_t words = (end - base + 63) / 64;
+    auto for_each_candidate = [&](auto&& fn) {
+      for (uint32_t w = 0; w < words; ++w)
+        for (uint64_t bits = touched[w]; bits != 0; bits &= bits - 1)
+          fn(w * 64 + static_cast<uint32_t>(__builtin_ctzll(bits)));
+    };
+    auto drop = [&](uint32_t slot) {
+      touched[slot >> 6] &= ~(uint64_t{1} << (slot & 63));
+      acc[slot] = 0;
+    };
+    if (!permitted.empty())
+      for_each_candidate([&](uint32_t slot) {
+        if (!permitted[base + slot]) drop(slot);
+      });
+    // The non-essential terms, largest bound first: candidates that cannot
+    // reach the k-th score even with every remaining bound are dropped; the
+    // survivors get the term's counts by probing its list for each of them,
+    // or by reading its postings in the window when that is cheaper.
+    const float threshold = top.threshold();
+    size_t live = 0;
+    for (uint32_t w = 0; w < words; ++w) live += static_cast<size_t>(__builtin_popcountll(touched[w]));
+    for (size_t i = window_first; i-- > 0 && live > 0;) {
+      Cursor& c = cursors[i];
+      c.seek(base);
+      const double expected = static_cast<double>(c.n - c.pos) * (end - base) / static_cast<double>(n - base);
+      const bool probe = static_cast<double>(live) * kProbeCost < expected;
+      live = 0;
+      for_each_candidate([&](uint32_t slot) {
+        if (acc[slot] + prefix[i] < threshold) {
+          drop(slot);
+          return;
+        }
+        ++live;
+        if (!probe) return;
+        c.seek(base + slot);
+        ++st.probes;
+        if (c.doc() == base + slot) acc[slot] += score(c.scale, c.counts[c.pos], base + slot);
+      });
+      if (probe || live == 0) continue;
+      for (; c.pos < c.n && c.docs[c.pos] < end; ++c.pos) {
+        const uint32_t slot = c.docs[c.pos] - base;
+        ++st.postings;
+        if (touched[slot >> 6] >> (slot & 63) & 1) acc[slot] += score(c.scale, c.counts[c.pos], c.docs[c.pos]);
+      }
+    }
+    // In ascending document order (the bit scan), as ties require.
+    for_each_candidate([&](uint32_t slot) {
+      ++st.documents;
+      top.push(base + slot, acc[slot]);
+      acc[slot] = 0;
+    });
+    std::fill(touched.begin(), touched.begin() + words, 0);
     if (!exhaustive)
       while (first < m && prefix[first] < top.threshold()) ++first;
+    base = end;
   }
   std::vector<Hit> hits = top.take_sorted();
   for (Hit& h : hits) h.id = rowids_[static_cast<size_t>(h.id)];

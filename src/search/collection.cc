@@ -347,8 +347,10 @@ Status CollectionImpl::require_vectors(const char* what) const {
 
 Result<keyword::KeywordIndex*> CollectionImpl::keyword_index() {
   SIMILE_RETURN_IF_ERROR(reload_row());
-  SIMILE_ASSIGN_OR_RETURN(size_t indexed, search::catch_up_keywords(db_->store(), row_, *analyzer_));
-  if (indexed > 0) SIMILE_RETURN_IF_ERROR(reload_row());
+  if (row_.keyword_pending) {
+    SIMILE_RETURN_IF_ERROR(search::catch_up_keywords(db_->store(), row_, *analyzer_));
+    SIMILE_RETURN_IF_ERROR(reload_row());
+  }
   if (keyword_ && keyword_generation_ == row_.generation) return keyword_.get();
   auto loaded = search::load_keyword_index(db_->store(), row_.id);
   if (!loaded.is_ok() && loaded.status().code() == Status::Code::kCorrupt) {
@@ -356,7 +358,7 @@ Result<keyword::KeywordIndex*> CollectionImpl::keyword_index() {
     // trust or refuse a damaged segment.
     SIMILE_RETURN_IF_ERROR(db_->store().reset_keyword_index(row_.id, row_.info.analyzer));
     SIMILE_RETURN_IF_ERROR(reload_row());
-    SIMILE_RETURN_IF_ERROR(search::catch_up_keywords(db_->store(), row_, *analyzer_).status());
+    SIMILE_RETURN_IF_ERROR(search::catch_up_keywords(db_->store(), row_, *analyzer_));
     SIMILE_RETURN_IF_ERROR(reload_row());
     loaded = search::load_keyword_index(db_->store(), row_.id);
   }

@@ -16,7 +16,8 @@ bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 
 
 }  // namespace
 
-Result<size_t> catch_up_keywords(store::Store& store, const store::CollectionRow& row, text::Analyzer& analyzer) {
+Status catch_up_keywords(store::Store& store, const store::CollectionRow& row, text::Analyzer& analyzer) {
+  if (!row.keyword_pending) return Status::ok();  // every write indexes its own documents
   SIMILE_ASSIGN_OR_RETURN(auto missing, store.documents_without_keywords(row.id));
   for (size_t start = 0; start < missing.size(); start += kCatchUpBatch) {
     std::vector<std::pair<int64_t, store::KeywordTerms>> batch;
@@ -27,7 +28,9 @@ Result<size_t> catch_up_keywords(store::Store& store, const store::CollectionRow
     SIMILE_RETURN_IF_ERROR(store.write_keyword_terms(row.id, batch));
     SIMILE_RETURN_IF_ERROR(store.compact_keyword_segments(row.id));
   }
-  return missing.size();
+  // Cleared only once every document is in: a crash before leaves the flag,
+  // and the next use finishes the work.
+  return store.keyword_caught_up(row.id);
 }
 
 Result<std::unique_ptr<keyword::KeywordIndex>> load_keyword_index(store::Store& store, int64_t collection) {

@@ -16,10 +16,11 @@
 
 namespace simile::search {
 
-// Indexes the documents the keyword index lacks (after an upgrade from
-// schema 1, a rebuild, or a crash in the middle of one), in committed batches,
-// then merges segments. Returns how many documents it indexed.
-Result<size_t> catch_up_keywords(store::Store& store, const store::CollectionRow& row, text::Analyzer& analyzer);
+// When the collection's keyword index is pending (after an upgrade from
+// schema 1, or a rebuild begun and perhaps cut short by a crash), indexes the
+// documents it lacks in committed batches, merges segments, and clears the
+// pending mark. Otherwise does nothing: every write indexes its own documents.
+Status catch_up_keywords(store::Store& store, const store::CollectionRow& row, text::Analyzer& analyzer);
 
 // The live postings of the stored segments as one in-memory index. A damaged
 // segment is an error (the caller rebuilds from the documents).

@@ -31,7 +31,8 @@ CREATE TABLE collections(
   vector_type TEXT NOT NULL,
   related_k INTEGER NOT NULL,
   generation INTEGER NOT NULL,
-  analyzer TEXT NOT NULL DEFAULT ''
+  analyzer TEXT NOT NULL DEFAULT '',
+  keyword_pending INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE documents(
   id INTEGER PRIMARY KEY,
@@ -127,6 +128,7 @@ Status create_or_check_schema(sqlite::Database& db) {
   const std::string version = get.column_text(0);
   if (version == "1") {
     SIMILE_RETURN_IF_ERROR(db.exec("ALTER TABLE collections ADD COLUMN analyzer TEXT NOT NULL DEFAULT ''"));
+    SIMILE_RETURN_IF_ERROR(db.exec("ALTER TABLE collections ADD COLUMN keyword_pending INTEGER NOT NULL DEFAULT 0"));
     SIMILE_RETURN_IF_ERROR(db.exec(kKeywordSchema));
     SIMILE_RETURN_IF_ERROR(db.exec("UPDATE simile_meta SET value = '2' WHERE key = 'schema_version'"));
     return tx.commit();
@@ -139,7 +141,7 @@ Status create_or_check_schema(sqlite::Database& db) {
 
 constexpr const char* kCollectionColumns =
     "id, generation, name, created_at, model, model_fingerprint, dims, pooling, normalize, query_prompt, "
-    "document_prompt, chunk_tokens, overlap_tokens, metric, vector_type, related_k, analyzer";
+    "document_prompt, chunk_tokens, overlap_tokens, metric, vector_type, related_k, analyzer, keyword_pending";
 
 CollectionRow read_collection(const sqlite::Statement& s) {
   CollectionRow row;
@@ -161,6 +163,7 @@ CollectionRow read_collection(const sqlite::Statement& s) {
   i.vector_type = s.column_text(14);
   i.related_k = static_cast<size_t>(s.column_int(15));
   i.analyzer = s.column_text(16);
+  row.keyword_pending = s.column_int(17) != 0;
   return row;
 }
 
@@ -500,17 +503,13 @@ Result<std::vector<std::pair<int64_t, int64_t>>> Store::keyword_versions(int64_t
   }
 }
 
+Status Store::keyword_caught_up(int64_t collection) {
+  SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare("UPDATE collections SET keyword_pending = 0 WHERE id = ?"));
+  return s.bind(1, collection).run();
+}
+
 Result<std::vector<int64_t>> Store::documents_without_keywords(int64_t collection) {
-  // Counting first keeps the common case (nothing missing) to two index scans.
-  SIMILE_ASSIGN_OR_RETURN(sqlite::Statement * count,
-                          cached("SELECT (SELECT count(*) FROM documents WHERE collection_id = ?1) - "
-                                 "(SELECT count(*) FROM keyword_docs WHERE collection_id = ?1)"));
-  count->bind(1, collection);
-  SIMILE_ASSIGN_OR_RETURN(bool has, count->step());
-  const bool complete = !has || count->column_int(0) == 0;
-  count->reset();
   std::vector<int64_t> out;
-  if (complete) return out;
   SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT d.id FROM documents d LEFT JOIN keyword_docs k ON "
                                               "k.document_id = d.id WHERE d.collection_id = ? AND k.document_id IS "
                                               "NULL ORDER BY d.id"));
@@ -532,7 +531,8 @@ Status Store::clear_keyword_index(int64_t collection) {
 Status Store::reset_keyword_index(int64_t collection, std::string_view analyzer) {
   SIMILE_ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
   SIMILE_RETURN_IF_ERROR(clear_keyword_index(collection));
-  SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare("UPDATE collections SET analyzer = ? WHERE id = ?"));
+  SIMILE_ASSIGN_OR_RETURN(auto s,
+                          db_.prepare("UPDATE collections SET analyzer = ?, keyword_pending = 1 WHERE id = ?"));
   SIMILE_RETURN_IF_ERROR(s.bind(1, analyzer).bind(2, collection).run());
   SIMILE_RETURN_IF_ERROR(bump_generation(collection));
   return tx.commit();

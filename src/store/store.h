@@ -21,6 +21,9 @@ struct CollectionRow {
   int64_t id = 0;
   int64_t generation = 0;
   CollectionInfo info;  // documents/chunks counts filled by collection_info()
+  // Documents may lack keyword postings (after an upgrade or a rebuild began):
+  // catch-up indexes them, then keyword_caught_up() clears it.
+  bool keyword_pending = false;
 };
 
 struct ChunkWrite {
@@ -103,7 +106,8 @@ class Store {
   Result<std::vector<std::pair<int64_t, int64_t>>> keyword_versions(int64_t collection);
   // Documents of the collection the keyword index does not hold yet, by rowid.
   Result<std::vector<int64_t>> documents_without_keywords(int64_t collection);
-  // Sets the analyzer and empties the keyword index, in one transaction.
+  Status keyword_caught_up(int64_t collection);
+  // Sets the analyzer, empties the keyword index and marks it pending, in one transaction.
   Status reset_keyword_index(int64_t collection, std::string_view analyzer);
   // Every document of a collection (rowid, id, hash), in rowid order.
   Status for_each_document(int64_t collection,

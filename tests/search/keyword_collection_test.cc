@@ -262,6 +262,7 @@ TEST_F(KeywordCollectionTest, ASchemaOneFileIsUpgradedAndIndexed) {
   db_.reset();
   // What simile wrote before the keyword index existed.
   sql("DROP TABLE keyword_segments; DROP TABLE keyword_docs; ALTER TABLE collections DROP COLUMN analyzer; "
+      "ALTER TABLE collections DROP COLUMN keyword_pending; "
       "UPDATE simile_meta SET value = '1' WHERE key = 'schema_version'");
   auto c = open("kw");
   ASSERT_TRUE(c);

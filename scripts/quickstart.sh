@@ -27,6 +27,9 @@ for q in "How can I log in again after losing my password?" "a sleepy cat" "baki
   "$simile" search sample "$q" -k 3 --db "$db"
 done
 echo
+echo "== the same collection by keywords (BM25), with each term's part of the score"
+"$simile" search sample "password reset" --mode bm25 -k 2 --explain --db "$db"
+echo
 echo "== indexing simile's own documentation (markdown, chunked at headings) and asking it"
 "$simile" add docs "$here/README.md" "$here/docs" --db "$db"
 "$simile" search docs "how are vectors stored on disk?" -k 3 --db "$db"

@@ -1,5 +1,5 @@
 // Tokenizer models: turn one pre-tokenized word into vocabulary ids. WordPiece
-// is implemented; BPE and Unigram plug in behind the same interface.
+// and Unigram are implemented; BPE plugs in behind the same interface.
 #pragma once
 
 #include <cstddef>
@@ -13,7 +13,8 @@
 namespace simile::text {
 
 // One token of a word: its id, its [begin, end) bytes within the word, and its
-// text (a view into the model's vocabulary, valid while the model lives).
+// text: a view into the model's vocabulary (valid while the model lives) or,
+// for unknown text a model keeps as it is (Unigram), into the word.
 struct ModelToken {
   int32_t id;
   uint32_t begin;

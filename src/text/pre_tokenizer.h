@@ -22,6 +22,14 @@ class PreTokenizer {
   virtual ~PreTokenizer() = default;
   // Appends the words of `chars`, in order, to *words.
   virtual void split(std::span<const NormChar> chars, std::vector<CharRange>* words) const = 0;
+
+  // Whether the words' text changes too (Metaspace puts "▁" for spaces and
+  // before words): then the pipeline calls pre_tokenize() instead of split().
+  virtual bool rewrites() const { return false; }
+  // Splits each of *words (ranges of *chars, in order, none empty) further, in
+  // place. A rewriting pre-tokenizer may replace *chars by a new sequence that
+  // the new words index. The default splits every word with split().
+  virtual void pre_tokenize(std::vector<NormChar>* chars, std::vector<CharRange>* words) const;
 };
 
 // Hugging Face's BertPreTokenizer: whitespace separates words and is dropped;

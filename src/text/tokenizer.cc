@@ -27,6 +27,7 @@ struct Workspace {
   std::vector<text::NormChar> chars;
   std::vector<text::NormChar> scratch;
   std::vector<text::CharRange> words;
+  std::vector<text::NormChar> rewritten;  // chars after a pre-tokenizer that rewrites them
   std::string word;                    // one word, UTF-8, for the model
   std::vector<uint32_t> byte_to_char;  // byte of `word` -> index of its char
   std::vector<text::ModelToken> model_tokens;
@@ -44,7 +45,13 @@ Status tokenize_chars(const Tokenizer::Impl& impl, std::span<const text::NormCha
                       std::vector<PieceToken>* out) {
   if (chars.empty()) return Status::ok();
   ws.words.clear();
-  if (impl.pre_tokenizer) {
+  if (impl.pre_tokenizer && impl.pre_tokenizer->rewrites()) {
+    // The words index a rewritten copy of the chars (Metaspace's "▁").
+    ws.rewritten.assign(chars.begin(), chars.end());
+    ws.words.push_back({0, static_cast<uint32_t>(chars.size())});
+    impl.pre_tokenizer->pre_tokenize(&ws.rewritten, &ws.words);
+    chars = ws.rewritten;
+  } else if (impl.pre_tokenizer) {
     impl.pre_tokenizer->split(chars, &ws.words);
   } else {
     ws.words.push_back({0, static_cast<uint32_t>(chars.size())});
@@ -65,7 +72,11 @@ Status tokenize_chars(const Tokenizer::Impl& impl, std::span<const text::NormCha
       // last char's end in the input.
       const text::NormChar& first = chars[ws.byte_to_char[t.begin]];
       const text::NormChar& last = chars[ws.byte_to_char[t.end - 1]];
-      out->push_back({t.id, t.text, first.begin, last.end});
+      std::string_view token_text = t.text;
+      if (token_text.data() >= ws.word.data() && token_text.data() < ws.word.data() + ws.word.size()) {
+        token_text = ws.owned.emplace_back(token_text);  // a view into the word: reused for the next one
+      }
+      out->push_back({t.id, token_text, first.begin, last.end});
     }
   }
   return Status::ok();

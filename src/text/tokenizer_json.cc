@@ -8,7 +8,10 @@
 #include <utility>
 #include <vector>
 
+#include "text/normalizers.h"
+#include "text/split_pre_tokenizers.h"
 #include "text/tokenizer_impl.h"
+#include "text/unigram.h"
 #include "text/wordpiece.h"
 
 namespace simile::text {
@@ -75,12 +78,37 @@ std::string infer_model_type(const json& model) {
   return "";
 }
 
+// Unigram: "vocab" is a list of [piece, score]; "unk_id" an index or null.
+Result<std::unique_ptr<Model>> load_unigram(const json& model) {
+  auto vocab_it = model.find("vocab");
+  if (vocab_it == model.end() || !vocab_it->is_array()) {
+    return Status::corrupt("Unigram \"model.vocab\" must be a list of [piece, score]");
+  }
+  std::vector<std::pair<std::string, double>> vocab;
+  vocab.reserve(vocab_it->size());
+  for (const json& entry : *vocab_it) {
+    if (!entry.is_array() || entry.size() != 2 || !entry[0].is_string() || !entry[1].is_number()) {
+      return Status::corrupt("Unigram model.vocab[" + std::to_string(vocab.size()) + "] must be [piece, score]");
+    }
+    vocab.emplace_back(entry[0].get<std::string>(), entry[1].get<double>());
+  }
+  std::optional<int32_t> unk_id;
+  if (auto it = model.find("unk_id"); it != model.end() && !it->is_null()) {
+    SIMILE_ASSIGN_OR_RETURN(int64_t id, to_int(*it, "model.unk_id", 0, kMaxId));
+    unk_id = static_cast<int32_t>(id);
+  }
+  SIMILE_ASSIGN_OR_RETURN(bool byte_fallback, get_bool(model, "model", "byte_fallback", false));
+  SIMILE_ASSIGN_OR_RETURN(auto unigram, Unigram::create(vocab, unk_id, byte_fallback));
+  return std::unique_ptr<Model>(std::move(unigram));
+}
+
 Result<std::unique_ptr<Model>> load_model(const json& model) {
   if (!model.is_object()) return Status::corrupt("\"model\" must be an object");
   const std::string type = infer_model_type(model);
   if (type.empty()) return Status::unsupported("cannot tell the model type: \"model\" has no \"type\"");
+  if (type == "Unigram") return load_unigram(model);
   if (type != "WordPiece") {
-    return Status::unsupported("model type '" + type + "' is not supported (supported: WordPiece)");
+    return Status::unsupported("model type '" + type + "' is not supported (supported: WordPiece, Unigram)");
   }
   WordPiece::Options options;
   SIMILE_ASSIGN_OR_RETURN(options.unk_token, get_string(model, "model", "unk_token", options.unk_token));
@@ -105,14 +133,75 @@ Result<std::unique_ptr<Model>> load_model(const json& model) {
 
 // --- normalizer and pre-tokenizer -------------------------------------------
 
+Result<std::unique_ptr<Normalizer>> load_normalizer(const json& n);
+
+std::u32string to_u32(std::string_view utf8) {
+  std::vector<NormChar> chars;
+  decode_to_chars(utf8, 0, &chars);
+  std::u32string out;
+  for (const NormChar& c : chars) out.push_back(c.cp);
+  return out;
+}
+
+// The normalizers of normalizers.h.
+Result<std::unique_ptr<Normalizer>> load_sentencepiece_era_normalizer(const json& n, const std::string& type) {
+  using Form = UnicodeNormalizer::Form;
+  if (type == "NFC") return std::unique_ptr<Normalizer>(new UnicodeNormalizer(Form::kNfc));
+  if (type == "NFD") return std::unique_ptr<Normalizer>(new UnicodeNormalizer(Form::kNfd));
+  if (type == "NFKC") return std::unique_ptr<Normalizer>(new UnicodeNormalizer(Form::kNfkc));
+  if (type == "NFKD") return std::unique_ptr<Normalizer>(new UnicodeNormalizer(Form::kNfkd));
+  if (type == "Lowercase") return std::unique_ptr<Normalizer>(new LowercaseNormalizer());
+  if (type == "StripAccents") return std::unique_ptr<Normalizer>(new StripAccentsNormalizer());
+  if (type == "Strip") {
+    SIMILE_ASSIGN_OR_RETURN(bool left, get_bool(n, "normalizer", "strip_left", true));
+    SIMILE_ASSIGN_OR_RETURN(bool right, get_bool(n, "normalizer", "strip_right", true));
+    return std::unique_ptr<Normalizer>(new StripNormalizer(left, right));
+  }
+  if (type == "Prepend") {
+    SIMILE_ASSIGN_OR_RETURN(std::string prepend, get_string(n, "normalizer", "prepend", ""));
+    return std::unique_ptr<Normalizer>(new PrependNormalizer(to_u32(prepend)));
+  }
+  if (type == "Replace") {
+    auto pattern = n.find("pattern");
+    if (pattern == n.end() || !pattern->is_object() || pattern->size() != 1) {
+      return Status::corrupt("Replace normalizer needs \"pattern\": {\"String\": ...} or {\"Regex\": ...}");
+    }
+    const std::string kind = pattern->begin().key();
+    if (kind == "Regex") return Status::unsupported("normalizer 'Replace' with a Regex pattern is not supported");
+    if (kind != "String" || !pattern->begin().value().is_string()) {
+      return Status::corrupt("Replace normalizer pattern must be {\"String\": text} or {\"Regex\": text}");
+    }
+    SIMILE_ASSIGN_OR_RETURN(std::string content, get_string(n, "normalizer", "content", ""));
+    return std::unique_ptr<Normalizer>(
+        new ReplaceNormalizer(to_u32(pattern->begin().value().get<std::string>()), to_u32(content)));
+  }
+  if (type == "Precompiled") {
+    auto map = n.find("precompiled_charsmap");
+    if (map == n.end() || map->is_null()) return std::unique_ptr<Normalizer>();  // nothing to apply
+    if (!map->is_string()) return Status::corrupt("Precompiled precompiled_charsmap must be a base64 string");
+    SIMILE_ASSIGN_OR_RETURN(auto p, PrecompiledNormalizer::from_base64(map->get<std::string>()));
+    return std::unique_ptr<Normalizer>(std::move(p));
+  }
+  if (type == "Sequence") {
+    auto list = n.find("normalizers");
+    if (list == n.end() || !list->is_array()) return Status::corrupt("Sequence normalizer needs \"normalizers\"");
+    std::vector<std::unique_ptr<Normalizer>> steps;
+    for (const json& step : *list) {
+      SIMILE_ASSIGN_OR_RETURN(auto s, load_normalizer(step));
+      if (s) steps.push_back(std::move(s));
+    }
+    return std::unique_ptr<Normalizer>(new SequenceNormalizer(std::move(steps)));
+  }
+  return Status::unsupported("normalizer '" + (type.empty() ? std::string("(no type)") : type) +
+                             "' is not supported (supported: BertNormalizer, NFC, NFD, NFKC, NFKD, Lowercase, "
+                             "StripAccents, Strip, Prepend, Replace with a String pattern, Precompiled, Sequence)");
+}
+
 Result<std::unique_ptr<Normalizer>> load_normalizer(const json& n) {
   if (n.is_null()) return std::unique_ptr<Normalizer>();
   if (!n.is_object()) return Status::corrupt("\"normalizer\" must be an object or null");
   const std::string type = type_of(n);
-  if (type != "BertNormalizer") {
-    return Status::unsupported("normalizer '" + (type.empty() ? std::string("(no type)") : type) +
-                               "' is not supported (supported: BertNormalizer)");
-  }
+  if (type != "BertNormalizer") return load_sentencepiece_era_normalizer(n, type);
   BertNormalizer::Options o;
   SIMILE_ASSIGN_OR_RETURN(o.clean_text, get_bool(n, "normalizer", "clean_text", true));
   SIMILE_ASSIGN_OR_RETURN(o.handle_chinese_chars, get_bool(n, "normalizer", "handle_chinese_chars", true));
@@ -122,14 +211,79 @@ Result<std::unique_ptr<Normalizer>> load_normalizer(const json& n) {
   return std::unique_ptr<Normalizer>(new BertNormalizer(o));
 }
 
+Result<std::unique_ptr<PreTokenizer>> load_pre_tokenizer(const json& p);
+
+Result<SplitBehavior> parse_split_behavior(const json& p, const char* where, const char* fallback) {
+  SIMILE_ASSIGN_OR_RETURN(std::string b, get_string(p, where, "behavior", fallback));
+  if (b == "Removed") return SplitBehavior::kRemoved;
+  if (b == "Isolated") return SplitBehavior::kIsolated;
+  if (b == "MergedWithPrevious") return SplitBehavior::kMergedWithPrevious;
+  if (b == "MergedWithNext") return SplitBehavior::kMergedWithNext;
+  if (b == "Contiguous") return SplitBehavior::kContiguous;
+  return Status::corrupt(std::string(where) + ".behavior '" + b + "' is not a split behavior");
+}
+
+// The pre-tokenizers of split_pre_tokenizers.h.
+Result<std::unique_ptr<PreTokenizer>> load_splitting_pre_tokenizer(const json& p, const std::string& type) {
+  if (type == "Whitespace") return std::unique_ptr<PreTokenizer>(new WhitespacePreTokenizer());
+  if (type == "WhitespaceSplit") return std::unique_ptr<PreTokenizer>(new WhitespaceSplitPreTokenizer());
+  if (type == "Punctuation") {
+    SIMILE_ASSIGN_OR_RETURN(SplitBehavior b, parse_split_behavior(p, "pre_tokenizer", "Isolated"));
+    return std::unique_ptr<PreTokenizer>(new PunctuationPreTokenizer(b));
+  }
+  if (type == "Digits") {
+    SIMILE_ASSIGN_OR_RETURN(bool individual, get_bool(p, "pre_tokenizer", "individual_digits", false));
+    return std::unique_ptr<PreTokenizer>(new DigitsPreTokenizer(individual));
+  }
+  if (type == "Metaspace") {
+    SIMILE_ASSIGN_OR_RETURN(std::string replacement, get_string(p, "pre_tokenizer", "replacement", "\u2581"));
+    const std::u32string r = to_u32(replacement);
+    if (r.size() != 1) return Status::corrupt("Metaspace replacement must be one character");
+    // The legacy add_prefix_space: false means never; otherwise prepend_scheme
+    // (default always) decides.
+    SIMILE_ASSIGN_OR_RETURN(std::optional<bool> add_prefix_space,
+                            get_optional_bool(p, "pre_tokenizer", "add_prefix_space"));
+    SIMILE_ASSIGN_OR_RETURN(std::string scheme, get_string(p, "pre_tokenizer", "prepend_scheme", "always"));
+    MetaspacePreTokenizer::Prepend prepend;
+    if (scheme == "always") {
+      prepend = MetaspacePreTokenizer::Prepend::kAlways;
+    } else if (scheme == "first") {
+      prepend = MetaspacePreTokenizer::Prepend::kFirst;
+    } else if (scheme == "never") {
+      prepend = MetaspacePreTokenizer::Prepend::kNever;
+    } else {
+      return Status::corrupt("Metaspace prepend_scheme '" + scheme + "' is not always, first or never");
+    }
+    if (add_prefix_space == false) {
+      if (prepend != MetaspacePreTokenizer::Prepend::kNever && p.contains("prepend_scheme") &&
+          !p["prepend_scheme"].is_null()) {
+        return Status::corrupt("Metaspace add_prefix_space false contradicts prepend_scheme '" + scheme + "'");
+      }
+      prepend = MetaspacePreTokenizer::Prepend::kNever;
+    }
+    SIMILE_ASSIGN_OR_RETURN(bool split, get_bool(p, "pre_tokenizer", "split", true));
+    return std::unique_ptr<PreTokenizer>(new MetaspacePreTokenizer(r[0], prepend, split));
+  }
+  if (type == "Sequence") {
+    auto list = p.find("pretokenizers");
+    if (list == p.end() || !list->is_array()) return Status::corrupt("Sequence pre-tokenizer needs \"pretokenizers\"");
+    std::vector<std::unique_ptr<PreTokenizer>> steps;
+    for (const json& step : *list) {
+      SIMILE_ASSIGN_OR_RETURN(auto s, load_pre_tokenizer(step));
+      if (s) steps.push_back(std::move(s));
+    }
+    return std::unique_ptr<PreTokenizer>(new SequencePreTokenizer(std::move(steps)));
+  }
+  return Status::unsupported("pre-tokenizer '" + (type.empty() ? std::string("(no type)") : type) +
+                             "' is not supported (supported: BertPreTokenizer, Whitespace, WhitespaceSplit, "
+                             "Punctuation, Digits, Metaspace, Sequence)");
+}
+
 Result<std::unique_ptr<PreTokenizer>> load_pre_tokenizer(const json& p) {
   if (p.is_null()) return std::unique_ptr<PreTokenizer>();
   if (!p.is_object()) return Status::corrupt("\"pre_tokenizer\" must be an object or null");
   const std::string type = type_of(p);
-  if (type != "BertPreTokenizer") {
-    return Status::unsupported("pre-tokenizer '" + (type.empty() ? std::string("(no type)") : type) +
-                               "' is not supported (supported: BertPreTokenizer)");
-  }
+  if (type != "BertPreTokenizer") return load_splitting_pre_tokenizer(p, type);
   return std::unique_ptr<PreTokenizer>(new BertPreTokenizer());
 }
 

@@ -82,6 +82,8 @@ function tokenOfTable(tokenizerFile) {
       const old = table.get(id);
       if (old === undefined || token < old) table.set(id, token);
     }
+  } else if (Array.isArray(vocab)) {  // Unigram: [piece, score] by id
+    vocab.forEach(([token], id) => table.set(id, token));
   }
   for (const t of spec.added_tokens || []) if (!table.has(t.id)) table.set(t.id, t.content);
   return table;

@@ -239,8 +239,9 @@ Result<std::unique_ptr<PreTokenizer>> load_splitting_pre_tokenizer(const json& p
     SIMILE_ASSIGN_OR_RETURN(std::string replacement, get_string(p, "pre_tokenizer", "replacement", "\u2581"));
     const std::u32string r = to_u32(replacement);
     if (r.size() != 1) return Status::corrupt("Metaspace replacement must be one character");
-    // The legacy add_prefix_space: false means never; otherwise prepend_scheme
-    // (default always) decides.
+    // prepend_scheme (default always) decides; the legacy add_prefix_space
+    // false must agree with it (the reference rejects false with a missing
+    // scheme too), true is ignored.
     SIMILE_ASSIGN_OR_RETURN(std::optional<bool> add_prefix_space,
                             get_optional_bool(p, "pre_tokenizer", "add_prefix_space"));
     SIMILE_ASSIGN_OR_RETURN(std::string scheme, get_string(p, "pre_tokenizer", "prepend_scheme", "always"));
@@ -254,12 +255,8 @@ Result<std::unique_ptr<PreTokenizer>> load_splitting_pre_tokenizer(const json& p
     } else {
       return Status::corrupt("Metaspace prepend_scheme '" + scheme + "' is not always, first or never");
     }
-    if (add_prefix_space == false) {
-      if (prepend != MetaspacePreTokenizer::Prepend::kNever && p.contains("prepend_scheme") &&
-          !p["prepend_scheme"].is_null()) {
-        return Status::corrupt("Metaspace add_prefix_space false contradicts prepend_scheme '" + scheme + "'");
-      }
-      prepend = MetaspacePreTokenizer::Prepend::kNever;
+    if (add_prefix_space == false && prepend != MetaspacePreTokenizer::Prepend::kNever) {
+      return Status::corrupt("Metaspace add_prefix_space false does not match prepend_scheme '" + scheme + "'");
     }
     SIMILE_ASSIGN_OR_RETURN(bool split, get_bool(p, "pre_tokenizer", "split", true));
     return std::unique_ptr<PreTokenizer>(new MetaspacePreTokenizer(r[0], prepend, split));

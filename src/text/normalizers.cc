@@ -45,8 +45,9 @@ int compatibility_decomposition(char32_t c, char32_t* out) {
   }
   utf8proc_int32_t buf[kMaxCompatDecomposition];
   int boundclass = 0;
-  const utf8proc_ssize_t n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), buf, kMaxCompatDecomposition,
-                                                     static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT), &boundclass);
+  const utf8proc_ssize_t n =
+      utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), buf, kMaxCompatDecomposition,
+                              static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT), &boundclass);
   if (n <= 0 || n > kMaxCompatDecomposition) {
     out[0] = c;
     return 1;
@@ -426,7 +427,7 @@ void PrecompiledNormalizer::normalize(std::vector<NormChar>* chars, std::vector<
     // The extended grapheme cluster [i, j).
     size_t j = i + 1;
     while (j < in.size() && !utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(in[j - 1].cp),
-                                                               static_cast<utf8proc_int32_t>(in[j].cp), &state)) {
+                                                              static_cast<utf8proc_int32_t>(in[j].cp), &state)) {
       ++j;
     }
     buf.clear();

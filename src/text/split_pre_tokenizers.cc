@@ -82,8 +82,8 @@ void MetaspacePreTokenizer::pre_tokenize(std::vector<NormChar>* chars, std::vect
     const NormChar& first = (*chars)[w.begin];
     const bool starts_with_replacement = first.cp == ' ' || first.cp == r;
     // "First" is the reference's "this piece starts at original offset 0".
-    const bool prepend = !starts_with_replacement && (prepend_ == Prepend::kAlways ||
-                                                      (prepend_ == Prepend::kFirst && first.begin == 0));
+    const bool prepend =
+        !starts_with_replacement && (prepend_ == Prepend::kAlways || (prepend_ == Prepend::kFirst && first.begin == 0));
     if (prepend) out.push_back({r, first.begin, first.end});
     for (uint32_t i = w.begin; i < w.end; ++i) {
       const NormChar& ch = (*chars)[i];

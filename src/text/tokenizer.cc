@@ -27,7 +27,8 @@ struct Workspace {
   std::vector<text::NormChar> chars;
   std::vector<text::NormChar> scratch;
   std::vector<text::CharRange> words;
-  std::vector<text::NormChar> rewritten;  // chars after a pre-tokenizer that rewrites them
+  // The chars after a pre-tokenizer that rewrites them (Metaspace).
+  std::vector<text::NormChar> rewritten;
   std::string word;                    // one word, UTF-8, for the model
   std::vector<uint32_t> byte_to_char;  // byte of `word` -> index of its char
   std::vector<text::ModelToken> model_tokens;

@@ -57,7 +57,7 @@ class Unigram final : public Model {
   Unigram() = default;
   void build_trie();
 
-  std::string arena_;                    // every piece, back to back
+  std::string arena_;                     // every piece, back to back
   std::vector<std::string_view> pieces_;  // by id, into arena_
   std::vector<double> scores_;
   std::unordered_map<std::string_view, int32_t> ids_;  // piece -> last id with it

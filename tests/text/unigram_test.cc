@@ -3,6 +3,8 @@
 // Hand-checked cases, plus t5-variants.jsonl: t5-small's vocab under every
 // other normalizer and pre-tokenizer, encoded by Hugging Face tokenizers
 // 0.23.2 (tests/golden/tokenizers/unigram_variants.mjs).
+#include "text/unigram.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -14,7 +16,6 @@
 #include "../test_env.h"
 #include "simile/tokenizer.h"
 #include "text/normalizers.h"
-#include "text/unigram.h"
 #include "text/utf8.h"
 
 namespace simile {
@@ -158,8 +159,8 @@ std::unique_ptr<text::PrecompiledNormalizer> t5_charsmap() {
 TEST(PrecompiledNormalizer, T5CharsmapOnTrickyInputs) {
   auto p = t5_charsmap();
   ASSERT_NE(p, nullptr);
-  EXPECT_EQ(p->transform("Ａ"), "A");  // full width
-  EXPECT_EQ(p->transform("ﬁ"), "fi");  // ligature
+  EXPECT_EQ(p->transform("Ａ"), "A");   // full width
+  EXPECT_EQ(p->transform("ﬁ"), "fi");   // ligature
   EXPECT_EQ(p->transform("\x01"), "");  // control characters go
   EXPECT_FALSE(p->transform("a").has_value());
   EXPECT_EQ(utf8_of(run(*p, "ＡＢＣ　ｄｅｆ")), "ABC def");
@@ -182,12 +183,16 @@ TEST(PrecompiledNormalizer, OffsetsFollowTheReferenceAlignment) {
   EXPECT_EQ(c[2].begin, 1u);
   EXPECT_EQ(c[3].begin, 4u);
   // A removed control character is folded into the character before it.
-  c = run(*p, "a\x01" "b");
+  c = run(*p,
+          "a\x01"
+          "b");
   ASSERT_EQ(utf8_of(c), "ab");
   EXPECT_EQ(c[0].begin, 0u);
   EXPECT_EQ(c[1].begin, 2u);
   // At the very start there is none: the next character takes its range.
-  c = run(*p, "\x01" "ab");
+  c = run(*p,
+          "\x01"
+          "ab");
   ASSERT_EQ(utf8_of(c), "ab");
   EXPECT_EQ(c[0].begin, 0u);
   EXPECT_EQ(c[1].begin, 1u);

@@ -4,6 +4,7 @@
 #   fuzz_texts.jsonl, fuzz_pairs.jsonl   seeded random texts (make_fuzz_texts.py)
 #   hf_unicode_classes.txt               HF's view of every code point (hf_unicode_classes.mjs)
 #   CONFIG.SET.jsonl                     encodings for manifest.json (hf_ids.mjs)
+#   t5-variants.jsonl                    t5's vocab under other pipelines (unigram_variants.mjs)
 # Tokenizer files are read in place from the shared dir (SIMILE_SHARED_DIR,
 # default ../shared beside the checkout).
 #   tests/golden/tokenizers/regen.sh
@@ -19,3 +20,4 @@ python3 "$here/make_synthetic.py"
 python3 "$here/make_fuzz_texts.py" --pairs "$here/fuzz_texts.jsonl" --n 300 --seed 7 > "$here/fuzz_pairs.jsonl"
 node "$here/hf_unicode_classes.mjs" > "$here/hf_unicode_classes.txt"
 node "$here/hf_ids.mjs" --manifest "$here/manifest.json" --shared-dir "$shared"
+node "$here/unigram_variants.mjs" "$shared" > "$here/t5-variants.jsonl"

@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "simile/status.h"
 #include "text/normalizer.h"
 
 namespace simile::text {
@@ -22,6 +23,17 @@ class PreTokenizer {
   virtual ~PreTokenizer() = default;
   // Appends the words of `chars`, in order, to *words.
   virtual void split(std::span<const NormChar> chars, std::vector<CharRange>* words) const = 0;
+
+  // Whether split() is all this pre-tokenizer does. Those that also rewrite
+  // characters (ByteLevel maps each byte to a printable character) or can fail
+  // (a regex engine error) return false, and the tokenizer runs them through
+  // pre_tokenize(): it may replace *chars, and the words then index into the
+  // new sequence.
+  virtual bool split_only() const { return true; }
+  virtual Status pre_tokenize(std::vector<NormChar>* chars, std::vector<CharRange>* words) const {
+    split(*chars, words);
+    return Status::ok();
+  }
 };
 
 // Hugging Face's BertPreTokenizer: whitespace separates words and is dropped;

@@ -27,15 +27,31 @@ pcre2_match_data* thread_match_data() {
 
 inline bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
+#include "text/onig_classes_table.inc"
+
 // Oniguruma's Unicode classes where PCRE2's (with UCP) differ: \s is
 // U+0009..000D, U+0085 and Z* (PCRE2 adds U+180E); \w is L, M, Nd and Pc
-// (PCRE2 10.42: L, N and '_').
-constexpr std::string_view kSpaceSet = "\\t-\\r\\x{85}\\p{Z}";
-constexpr std::string_view kWordSet = "\\p{L}\\p{M}\\p{Nd}\\p{Pc}";
+// (PCRE2 10.42: L, N and '_'); and its Unicode tables are newer (16.0 against
+// PCRE2 10.42's 14.0), so \p{L} and \p{N} gain the letters and numbers
+// assigned since (gen_onig_classes.py).
+std::string set_of(char e) {
+  switch (e) {
+    case 's':
+    case 'S':
+      return "\\t-\\r\\x{85}\\p{Z}";
+    case 'w':
+    case 'W':
+      return "\\p{L}" + std::string(kOnigExtraLetters) + "\\p{M}\\p{Nd}\\p{Pc}";
+    case 'L':
+      return "\\p{L}" + std::string(kOnigExtraLetters);
+    default:  // 'N'
+      return "\\p{N}" + std::string(kOnigExtraNumbers);
+  }
+}
 
-// `pattern` with \s, \S, \w, \W spelled as Oniguruma means them. Inside a
-// character class only the positive forms can be spelled out; \S and \W
-// there keep PCRE2's meaning.
+// `pattern` with \s \S \w \W \p{L} \p{N} \P{L} \P{N} spelled as Oniguruma
+// means them. Inside a character class only the positive forms can be
+// spelled out; the negated ones there keep PCRE2's meaning.
 std::string onig_classes(std::string_view pattern) {
   std::string out;
   out.reserve(pattern.size() + 16);
@@ -44,20 +60,35 @@ std::string onig_classes(std::string_view pattern) {
     const char c = pattern[i];
     if (c == '\\' && i + 1 < pattern.size()) {
       const char e = pattern[i + 1];
-      ++i;
-      const bool space = e == 's' || e == 'S';
-      const bool word = e == 'w' || e == 'W';
-      const std::string_view set = space ? kSpaceSet : kWordSet;
-      if ((space || word) && class_depth > 0 && (e == 's' || e == 'w')) {
-        out.append(set);
-      } else if ((space || word) && class_depth == 0) {
-        out.append(e == 's' || e == 'w' ? "[" : "[^");
-        out.append(set);
+      char cls = 0;  // the class this escape names, if one we respell
+      bool negated = false;
+      size_t len = 2;
+      if (e == 's' || e == 'S' || e == 'w' || e == 'W') {
+        cls = e;
+        negated = e == 'S' || e == 'W';
+      } else if ((e == 'p' || e == 'P') && i + 2 < pattern.size()) {
+        const std::string_view rest = pattern.substr(i + 2);
+        for (const char* name : {"{L}", "{N}", "L", "N"}) {
+          const std::string_view n(name);
+          // \pL is one letter: only a name of exactly one letter or {X}.
+          if (rest.substr(0, n.size()) == n) {
+            cls = n.size() == 1 ? n[0] : n[1];
+            len = 2 + n.size();
+            negated = e == 'P';
+            break;
+          }
+        }
+      }
+      if (cls != 0 && class_depth > 0 && !negated) {
+        out.append(set_of(cls));
+      } else if (cls != 0 && class_depth == 0) {
+        out.append(negated ? "[^" : "[");
+        out.append(set_of(cls));
         out.push_back(']');
       } else {
-        out.push_back(c);
-        out.push_back(e);
+        out.append(pattern.substr(i, len));
       }
+      i += len - 1;
       continue;
     }
     if (c == '[') {

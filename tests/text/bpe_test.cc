@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -197,6 +199,14 @@ TEST(SplitPreTokenizer, Behaviors) {
             (Strings{"Hey", "friend", "!"}));
 }
 
+TEST(SplitPreTokenizer, ClassesAreOniguruma) {
+  // U+1C89 is a letter since Unicode 16; U+180E is not \s (PCRE2 says it is).
+  EXPECT_EQ(split_words("a\u1C89b c", "\\p{L}+", SplitBehavior::kIsolated), (Strings{"a\u1C89b", " ", "c"}));
+  EXPECT_EQ(split_words("a\u1C89b c", "[\\pL]+", SplitBehavior::kIsolated), (Strings{"a\u1C89b", " ", "c"}));
+  EXPECT_EQ(split_words("a\u180E b", "\\s+", SplitBehavior::kRemoved), (Strings{"a\u180E", "b"}));
+  EXPECT_EQ(split_words("a\u180E b", "\\S+", SplitBehavior::kIsolated), (Strings{"a\u180E", " ", "b"}));
+}
+
 TEST(SplitPreTokenizer, EmptyMatchesAdvanceOneCharacter) {
   auto re = Regex::compile("x*");
   ASSERT_TRUE(re.is_ok());
@@ -216,6 +226,49 @@ TEST(SplitPreTokenizer, BadRegexIsAClearError) {
       "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "[z-a]"}, "behavior": "Isolated", "invert": false}})");
   ASSERT_FALSE(tok.is_ok());
   EXPECT_NE(tok.status().message().find("[z-a]"), std::string::npos) << tok.status().message();
+}
+
+// The GPT-2 pattern classes every code point as the reference (Oniguruma) does:
+// hf_byte_level_classes.txt, probed the same way (see hf_byte_level_classes.mjs).
+TEST(ByteLevel, SplitClassesMatchHfForEveryCodePoint) {
+  const std::string path = testing::golden_dir() + "/tokenizers/hf_byte_level_classes.txt";
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << "cannot open " << path;
+  const ByteLevelPreTokenizer pre({/*add_prefix_space=*/false, /*use_regex=*/true});
+  std::vector<NormChar> chars;
+  std::vector<CharRange> words;
+  auto joined = [&](char32_t first, char32_t c) {
+    chars.assign({{first, 0, 1}, {c, 1, 2}});
+    words.clear();
+    EXPECT_TRUE(pre.pre_tokenize(&chars, &words).is_ok());
+    return words.size() == 1;
+  };
+  auto class_of = [&](char32_t c) {
+    if (joined('a', c)) return 'L';
+    if (joined('1', c)) return 'N';
+    if (joined('!', c)) return 'O';
+    return 'S';
+  };
+  size_t checked = 0, wrong = 0;
+  std::string first_wrong;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string first_hex, last_hex;
+    char want = 0;
+    fields >> first_hex >> last_hex >> want;
+    const auto first = static_cast<char32_t>(std::stoul(first_hex, nullptr, 16));
+    const auto last = static_cast<char32_t>(std::stoul(last_hex, nullptr, 16));
+    for (char32_t c = first; c <= last; ++c) {
+      const char got = class_of(c);
+      ++checked;
+      if (got != want && wrong++ == 0) {
+        first_wrong = "U+" + std::to_string(c) + " (decimal): want " + want + " got " + got;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 1112064u);
+  EXPECT_EQ(wrong, 0u) << first_wrong;
 }
 
 TEST(ByteLevel, MapsEveryByteToAPrintableCharacter) {

@@ -17,6 +17,7 @@
 #include "text/byte_level.h"
 #include "text/regex.h"
 #include "text/split.h"
+#include "text/utf8.h"
 
 namespace simile::text {
 namespace {
@@ -205,6 +206,30 @@ TEST(SplitPreTokenizer, ClassesAreOniguruma) {
   EXPECT_EQ(split_words("a\u1C89b c", "[\\pL]+", SplitBehavior::kIsolated), (Strings{"a\u1C89b", " ", "c"}));
   EXPECT_EQ(split_words("a\u180E b", "\\s+", SplitBehavior::kRemoved), (Strings{"a\u180E", "b"}));
   EXPECT_EQ(split_words("a\u180E b", "\\S+", SplitBehavior::kIsolated), (Strings{"a\u180E", " ", "b"}));
+}
+
+TEST(SplitPreTokenizer, SequenceRunsEachStepOnEveryWord) {
+  // CLIP's shape: Split(invert, Removed) then ByteLevel; add_prefix_space
+  // then puts a space before every word, as the reference does per split.
+  auto split = SplitPreTokenizer::create("'s|[\\p{L}]+|[^\\s\\p{L}\\p{N}]+", true, SplitBehavior::kRemoved, true);
+  ASSERT_TRUE(split.is_ok()) << split.status().message();
+  std::vector<std::unique_ptr<PreTokenizer>> steps;
+  steps.push_back(std::move(*split));
+  steps.push_back(std::make_unique<ByteLevelPreTokenizer>(ByteLevelPreTokenizer::Options{true, true}));
+  const PreTokenizerSequence seq(std::move(steps));
+  std::vector<NormChar> chars;
+  decode_to_chars("it's \xC3\xA9!", 0, &chars);
+  std::vector<CharRange> words;
+  ASSERT_TRUE(seq.pre_tokenize(&chars, &words).is_ok());
+  Strings got;
+  for (const CharRange& w : words) {
+    std::string s;
+    for (uint32_t i = w.begin; i < w.end; ++i) append_utf8(chars[i].cp, &s);
+    got.push_back(s + "[" + std::to_string(chars[w.begin].begin) + "," + std::to_string(chars[w.end - 1].end) + ")");
+  }
+  // " 's" splits again (" '" comes before "'s" in the pattern); "é" is two
+  // byte characters (Ã ©), each with the range of "é".
+  EXPECT_EQ(got, (Strings{"\u0120it[0,2)", "\u0120'[2,3)", "s[3,4)", "\u0120\u00C3\u00A9[5,7)", "\u0120![7,8)"}));
 }
 
 TEST(SplitPreTokenizer, EmptyMatchesAdvanceOneCharacter) {

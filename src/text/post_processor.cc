@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "text/byte_level.h"
+
 namespace simile::text {
 
 void append_sequence(std::span<const PieceToken> tokens, int32_t type_id, Encoding* out) {
@@ -84,6 +86,47 @@ void BertProcessing::process(std::span<const PieceToken> a, std::span<const Piec
     append_sequence(b, 1, out);
     append_special(sep_id_, sep_, 1, out);
   }
+}
+
+}  // namespace simile::text
+
+// --- byte-level post-processors ------------------------------------------------
+
+namespace simile::text {
+
+namespace {
+
+// The tokens of one sequence, offsets trimmed when asked.
+std::span<const PieceToken> trimmed(std::span<const PieceToken> tokens, bool trim, bool add_prefix_space,
+                                    std::vector<PieceToken>* copy) {
+  if (!trim) return tokens;
+  copy->assign(tokens.begin(), tokens.end());
+  trim_byte_level_offsets(*copy, add_prefix_space);
+  return *copy;
+}
+
+}  // namespace
+
+void RobertaProcessing::process(std::span<const PieceToken> a, std::span<const PieceToken> b, bool pair,
+                                bool add_special_tokens, Encoding* out) const {
+  std::vector<PieceToken> copy_a, copy_b;
+  a = trimmed(a, options_.trim_offsets, options_.add_prefix_space, &copy_a);
+  if (pair) b = trimmed(b, options_.trim_offsets, options_.add_prefix_space, &copy_b);
+  if (add_special_tokens) append_special(options_.cls_id, options_.cls, 0, out);
+  append_sequence(a, 0, out);
+  if (add_special_tokens) append_special(options_.sep_id, options_.sep, 0, out);
+  if (!pair) return;
+  if (add_special_tokens) append_special(options_.sep_id, options_.sep, 0, out);
+  append_sequence(b, 0, out);
+  if (add_special_tokens) append_special(options_.sep_id, options_.sep, 0, out);
+}
+
+void ByteLevelProcessing::process(std::span<const PieceToken> a, std::span<const PieceToken> b, bool pair,
+                                  bool /*add_special_tokens*/, Encoding* out) const {
+  std::vector<PieceToken> copy_a, copy_b;
+  a = trimmed(a, trim_offsets_, add_prefix_space_, &copy_a);
+  if (pair) b = trimmed(b, trim_offsets_, add_prefix_space_, &copy_b);
+  default_process(a, b, pair, out);
 }
 
 }  // namespace simile::text

@@ -88,3 +88,44 @@ class BertProcessing final : public PostProcessor {
 };
 
 }  // namespace simile::text
+
+namespace simile::text {
+
+// RobertaProcessing: <s> A </s> and <s> A </s></s> B </s>, every type id 0
+// (B's too, with or without special tokens). With trim_offsets the
+// byte-level spaces at the ends of tokens leave their offsets first.
+class RobertaProcessing final : public PostProcessor {
+ public:
+  struct Options {
+    std::string cls = "<s>";
+    int32_t cls_id = 0;
+    std::string sep = "</s>";
+    int32_t sep_id = 2;
+    bool trim_offsets = true;
+    bool add_prefix_space = true;
+  };
+  explicit RobertaProcessing(Options options) : options_(std::move(options)) {}
+  size_t added_tokens(bool pair) const override { return pair ? 4 : 2; }
+  void process(std::span<const PieceToken> a, std::span<const PieceToken> b, bool pair, bool add_special_tokens,
+               Encoding* out) const override;
+
+ private:
+  Options options_;
+};
+
+// ByteLevel as a post-processor: adds no tokens; with trim_offsets it trims
+// offsets as RobertaProcessing does. B keeps type id 1.
+class ByteLevelProcessing final : public PostProcessor {
+ public:
+  ByteLevelProcessing(bool trim_offsets, bool add_prefix_space)
+      : trim_offsets_(trim_offsets), add_prefix_space_(add_prefix_space) {}
+  size_t added_tokens(bool) const override { return 0; }
+  void process(std::span<const PieceToken> a, std::span<const PieceToken> b, bool pair, bool add_special_tokens,
+               Encoding* out) const override;
+
+ private:
+  bool trim_offsets_;
+  bool add_prefix_space_;
+};
+
+}  // namespace simile::text

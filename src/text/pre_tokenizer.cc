@@ -43,19 +43,4 @@ void BertPreTokenizer::split(std::span<const NormChar> chars, std::vector<CharRa
   if (start < n) words->push_back({start, n});
 }
 
-void PreTokenizer::pre_tokenize(std::vector<NormChar>* chars, std::vector<CharRange>* words) const {
-  std::vector<CharRange> in;
-  in.swap(*words);
-  words->clear();
-  const std::span<const NormChar> all(*chars);
-  for (const CharRange& w : in) {
-    const size_t first = words->size();
-    split(all.subspan(w.begin, w.end - w.begin), words);
-    for (size_t i = first; i < words->size(); ++i) {
-      (*words)[i].begin += w.begin;
-      (*words)[i].end += w.begin;
-    }
-  }
-}
-
 }  // namespace simile::text

@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "simile/status.h"
 #include "text/normalizer.h"
 
 namespace simile::text {
@@ -23,13 +24,19 @@ class PreTokenizer {
   // Appends the words of `chars`, in order, to *words.
   virtual void split(std::span<const NormChar> chars, std::vector<CharRange>* words) const = 0;
 
-  // Whether the words' text changes too (Metaspace puts "▁" for spaces and
-  // before words): then the pipeline calls pre_tokenize() instead of split().
-  virtual bool rewrites() const { return false; }
-  // Splits each of *words (ranges of *chars, in order, none empty) further, in
-  // place. A rewriting pre-tokenizer may replace *chars by a new sequence that
-  // the new words index. The default splits every word with split().
-  virtual void pre_tokenize(std::vector<NormChar>* chars, std::vector<CharRange>* words) const;
+  // Whether split() is all this pre-tokenizer does. Those that also rewrite
+  // characters (ByteLevel maps each byte to a printable character, Metaspace
+  // puts "▁" for spaces and before words) or can fail (a regex engine error)
+  // return false, and are run through pre_tokenize() instead: it may replace
+  // *chars, and the words it appends then index into the new sequence.
+  // Either way the input is one piece of text (the whole normalized text, or
+  // one word of an earlier step in a PreTokenizerSequence), as the reference
+  // runs every pre-tokenizer on each split separately.
+  virtual bool split_only() const { return true; }
+  virtual Status pre_tokenize(std::vector<NormChar>* chars, std::vector<CharRange>* words) const {
+    split(*chars, words);
+    return Status::ok();
+  }
 };
 
 // Hugging Face's BertPreTokenizer: whitespace separates words and is dropped;

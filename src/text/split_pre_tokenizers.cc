@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "text/unicode.h"
+#include "util/check.h"
 
 namespace simile::text {
 
@@ -24,7 +25,6 @@ bool is_numeric(char32_t c) {
 }
 
 thread_local std::vector<NormChar> tls_metaspace_chars;
-thread_local std::vector<CharRange> tls_metaspace_words;
 
 }  // namespace
 
@@ -58,76 +58,32 @@ void DigitsPreTokenizer::split(std::span<const NormChar> chars, std::vector<Char
            individual_ ? SplitBehavior::kIsolated : SplitBehavior::kContiguous, words);
 }
 
-void MetaspacePreTokenizer::split(std::span<const NormChar> chars, std::vector<CharRange>* words) const {
-  const char32_t r = replacement_;
-  if (!split_) {
-    if (!chars.empty()) words->push_back({0, static_cast<uint32_t>(chars.size())});
-    return;
-  }
-  split_at(
-      chars, 0, static_cast<uint32_t>(chars.size()), [r](char32_t c) { return c == ' ' || c == r; },
-      SplitBehavior::kMergedWithNext, words);
+void MetaspacePreTokenizer::split(std::span<const NormChar>, std::vector<CharRange>*) const {
+  SIMILE_CHECK(false && "MetaspacePreTokenizer runs through pre_tokenize()");
 }
 
-void MetaspacePreTokenizer::pre_tokenize(std::vector<NormChar>* chars, std::vector<CharRange>* words) const {
+Status MetaspacePreTokenizer::pre_tokenize(std::vector<NormChar>* chars, std::vector<CharRange>* words) const {
+  if (chars->empty()) return Status::ok();
   std::vector<NormChar>& out = tls_metaspace_chars;
-  std::vector<CharRange>& out_words = tls_metaspace_words;
   out.clear();
-  out_words.clear();
-  out.reserve(chars->size() + words->size());
+  out.reserve(chars->size() + 1);
   const char32_t r = replacement_;
-  for (const CharRange& w : *words) {
-    if (w.begin == w.end) continue;
-    const auto start = static_cast<uint32_t>(out.size());
-    const NormChar& first = (*chars)[w.begin];
-    const bool starts_with_replacement = first.cp == ' ' || first.cp == r;
-    // "First" is the reference's "this piece starts at original offset 0".
-    const bool prepend =
-        !starts_with_replacement && (prepend_ == Prepend::kAlways || (prepend_ == Prepend::kFirst && first.begin == 0));
-    if (prepend) out.push_back({r, first.begin, first.end});
-    for (uint32_t i = w.begin; i < w.end; ++i) {
-      const NormChar& ch = (*chars)[i];
-      out.push_back({ch.cp == ' ' ? r : ch.cp, ch.begin, ch.end});
-    }
-    const auto end = static_cast<uint32_t>(out.size());
-    if (split_) {
-      split_at(
-          out, start, end, [r](char32_t c) { return c == r; }, SplitBehavior::kMergedWithNext, &out_words);
-    } else {
-      out_words.push_back({start, end});
-    }
+  const NormChar first = (*chars)[0];
+  const bool starts_with_replacement = first.cp == ' ' || first.cp == r;
+  // "First" is the reference's "this piece starts at original offset 0".
+  const bool prepend =
+      !starts_with_replacement && (prepend_ == Prepend::kAlways || (prepend_ == Prepend::kFirst && first.begin == 0));
+  if (prepend) out.push_back({r, first.begin, first.end});
+  for (const NormChar& ch : *chars) out.push_back({ch.cp == ' ' ? r : ch.cp, ch.begin, ch.end});
+  const auto n = static_cast<uint32_t>(out.size());
+  if (split_) {
+    split_at(
+        out, 0, n, [r](char32_t c) { return c == r; }, SplitBehavior::kMergedWithNext, words);
+  } else {
+    words->push_back({0, n});
   }
   std::swap(*chars, out);
-  std::swap(*words, out_words);
-}
-
-SequencePreTokenizer::SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps)
-    : steps_(std::move(steps)) {
-  for (const auto& s : steps_) rewrites_ = rewrites_ || s->rewrites();
-}
-
-void SequencePreTokenizer::split(std::span<const NormChar> chars, std::vector<CharRange>* words) const {
-  // Only used when no step rewrites: every step splits the words of the last.
-  std::vector<CharRange> current;
-  if (!chars.empty()) current.push_back({0, static_cast<uint32_t>(chars.size())});
-  std::vector<CharRange> next;
-  for (const auto& step : steps_) {
-    next.clear();
-    for (const CharRange& w : current) {
-      const size_t first = next.size();
-      step->split(chars.subspan(w.begin, w.end - w.begin), &next);
-      for (size_t i = first; i < next.size(); ++i) {
-        next[i].begin += w.begin;
-        next[i].end += w.begin;
-      }
-    }
-    std::swap(current, next);
-  }
-  words->insert(words->end(), current.begin(), current.end());
-}
-
-void SequencePreTokenizer::pre_tokenize(std::vector<NormChar>* chars, std::vector<CharRange>* words) const {
-  for (const auto& step : steps_) step->pre_tokenize(chars, words);
+  return Status::ok();
 }
 
 }  // namespace simile::text

@@ -1,19 +1,15 @@
-// The tokenizer.json pre-tokenizers beyond BertPreTokenizer: Metaspace
-// (SentencePiece-style "▁" words), Whitespace, WhitespaceSplit, Punctuation,
-// Digits and Sequence, with the reference's split behaviours.
+// The tokenizer.json pre-tokenizers that split at characters of a class:
+// Metaspace (SentencePiece-style "▁" words), Whitespace, WhitespaceSplit,
+// Punctuation and Digits, with the reference's split behaviours (split.h).
 #pragma once
 
-#include <algorithm>
-#include <memory>
+#include <span>
 #include <vector>
 
 #include "text/pre_tokenizer.h"
+#include "text/split.h"
 
 namespace simile::text {
-
-// What becomes of the delimiters when a word is split at them (the reference's
-// SplitDelimiterBehavior). Each delimiter character is a match of its own.
-enum class SplitBehavior { kRemoved, kIsolated, kMergedWithPrevious, kMergedWithNext, kContiguous };
 
 // Whitespace: maximal runs of word characters (\w) or of other non-space
 // characters, as the regex \w+|[^\w\s]+ finds them; spaces are dropped.
@@ -48,20 +44,19 @@ class DigitsPreTokenizer final : public PreTokenizer {
   bool individual_;
 };
 
-// Metaspace: in each word, spaces become `replacement` ("▁"), the replacement
-// is put in front (always, only for the word at the start of the input, or
-// never) unless the word starts with one, and then, when `split`, the word is
-// cut before every replacement character. The prepended character points at
-// the word's first character, so offsets do not include it.
+// Metaspace: spaces become `replacement` ("▁"), the replacement is put in
+// front (always, only for the piece at the start of the input, or never)
+// unless the piece starts with one, and then, when `split`, the piece is cut
+// before every replacement character. The prepended character points at the
+// piece's first character, so offsets do not include it.
 class MetaspacePreTokenizer final : public PreTokenizer {
  public:
   enum class Prepend { kAlways, kFirst, kNever };
   MetaspacePreTokenizer(char32_t replacement, Prepend prepend, bool split)
       : replacement_(replacement), prepend_(prepend), split_(split) {}
-  // Where the words would split (before each space), without the rewrite.
+  bool split_only() const override { return false; }
   void split(std::span<const NormChar> chars, std::vector<CharRange>* words) const override;
-  bool rewrites() const override { return true; }
-  void pre_tokenize(std::vector<NormChar>* chars, std::vector<CharRange>* words) const override;
+  Status pre_tokenize(std::vector<NormChar>* chars, std::vector<CharRange>* words) const override;
 
  private:
   char32_t replacement_;
@@ -69,82 +64,27 @@ class MetaspacePreTokenizer final : public PreTokenizer {
   bool split_;
 };
 
-// Sequence: each pre-tokenizer splits the words of the one before.
-class SequencePreTokenizer final : public PreTokenizer {
- public:
-  explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps);
-  void split(std::span<const NormChar> chars, std::vector<CharRange>* words) const override;
-  bool rewrites() const override { return rewrites_; }
-  void pre_tokenize(std::vector<NormChar>* chars, std::vector<CharRange>* words) const override;
-
- private:
-  std::vector<std::unique_ptr<PreTokenizer>> steps_;
-  bool rewrites_ = false;
-};
-
-// Splits chars[begin, end) at the chars where is_delim holds, appending the
-// non-empty words (indices into chars) to *words.
+// Splits chars[begin, end) at the chars where is_delim holds, each delimiter a
+// match of its own, appending the non-empty words (indices into chars) that
+// `behavior` makes to *words.
 template <typename Pred>
 void split_at(std::span<const NormChar> chars, uint32_t begin, uint32_t end, Pred is_delim, SplitBehavior behavior,
               std::vector<CharRange>* words) {
-  const size_t first_new = words->size();
-  if (behavior == SplitBehavior::kMergedWithNext) {
-    // Mirror image of kMergedWithPrevious: built from the end, then reversed.
-    bool next_is_delim = false;
-    uint32_t i = end;
-    while (i > begin) {
-      if (is_delim(chars[i - 1].cp)) {
-        if (!next_is_delim && words->size() > first_new) {
-          words->back().begin = i - 1;
-        } else {
-          words->push_back({i - 1, i});
-        }
-        next_is_delim = true;
-        --i;
-        continue;
-      }
-      uint32_t j = i - 1;
-      while (j > begin && !is_delim(chars[j - 1].cp)) --j;
-      words->push_back({j, i});
-      next_is_delim = false;
-      i = j;
-    }
-    std::reverse(words->begin() + static_cast<std::ptrdiff_t>(first_new), words->end());
-    return;
-  }
-  bool prev_is_delim = false;
+  thread_local std::vector<SplitPiece> pieces;
+  pieces.clear();
   uint32_t i = begin;
   while (i < end) {
-    if (!is_delim(chars[i].cp)) {
-      uint32_t j = i + 1;
-      while (j < end && !is_delim(chars[j].cp)) ++j;
-      words->push_back({i, j});
-      prev_is_delim = false;
-      i = j;
+    if (is_delim(chars[i].cp)) {
+      pieces.push_back({{i, i + 1}, true});
+      ++i;
       continue;
     }
-    switch (behavior) {
-      case SplitBehavior::kRemoved:
-        break;
-      case SplitBehavior::kIsolated:
-        words->push_back({i, i + 1});
-        break;
-      case SplitBehavior::kContiguous:
-      case SplitBehavior::kMergedWithPrevious: {
-        const bool extend = behavior == SplitBehavior::kContiguous ? prev_is_delim : !prev_is_delim;
-        if (extend && words->size() > first_new) {
-          words->back().end = i + 1;
-        } else {
-          words->push_back({i, i + 1});
-        }
-        break;
-      }
-      case SplitBehavior::kMergedWithNext:
-        break;  // handled above
-    }
-    prev_is_delim = true;
-    ++i;
+    uint32_t j = i + 1;
+    while (j < end && !is_delim(chars[j].cp)) ++j;
+    pieces.push_back({{i, j}, false});
+    i = j;
   }
+  split_pieces(pieces, behavior, /*invert=*/false, words);
 }
 
 }  // namespace simile::text

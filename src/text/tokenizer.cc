@@ -27,7 +27,7 @@ struct Workspace {
   std::vector<text::NormChar> chars;
   std::vector<text::NormChar> scratch;
   std::vector<text::CharRange> words;
-  // The chars after a pre-tokenizer that rewrites them (Metaspace).
+  // The characters a rewriting pre-tokenizer (ByteLevel, Metaspace) made.
   std::vector<text::NormChar> rewritten;
   std::string word;                    // one word, UTF-8, for the model
   std::vector<uint32_t> byte_to_char;  // byte of `word` -> index of its char
@@ -46,11 +46,10 @@ Status tokenize_chars(const Tokenizer::Impl& impl, std::span<const text::NormCha
                       std::vector<PieceToken>* out) {
   if (chars.empty()) return Status::ok();
   ws.words.clear();
-  if (impl.pre_tokenizer && impl.pre_tokenizer->rewrites()) {
-    // The words index a rewritten copy of the chars (Metaspace's "▁").
+  if (impl.pre_tokenizer && !impl.pre_tokenizer->split_only()) {
+    // It may rewrite the characters (ByteLevel, Metaspace): work on a copy.
     ws.rewritten.assign(chars.begin(), chars.end());
-    ws.words.push_back({0, static_cast<uint32_t>(chars.size())});
-    impl.pre_tokenizer->pre_tokenize(&ws.rewritten, &ws.words);
+    SIMILE_RETURN_IF_ERROR(impl.pre_tokenizer->pre_tokenize(&ws.rewritten, &ws.words));
     chars = ws.rewritten;
   } else if (impl.pre_tokenizer) {
     impl.pre_tokenizer->split(chars, &ws.words);

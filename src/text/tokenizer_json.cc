@@ -5,10 +5,14 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "text/bpe.h"
+#include "text/byte_level.h"
 #include "text/normalizers.h"
+#include "text/split.h"
 #include "text/split_pre_tokenizers.h"
 #include "text/tokenizer_impl.h"
 #include "text/unigram.h"
@@ -102,13 +106,81 @@ Result<std::unique_ptr<Model>> load_unigram(const json& model) {
   return std::unique_ptr<Model>(std::move(unigram));
 }
 
+// A nullable string field: absent or null -> nullopt.
+Result<std::optional<std::string>> get_optional_string(const json& obj, const char* where, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) return Status::corrupt(std::string(where) + "." + key + " must be a string or null");
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+Result<std::vector<std::pair<std::string, int32_t>>> load_vocab_object(const json& model, const char* what) {
+  auto vocab_it = model.find("vocab");
+  if (vocab_it == model.end() || !vocab_it->is_object()) {
+    return Status::corrupt(std::string(what) + " \"model.vocab\" must be an object of token -> id");
+  }
+  std::vector<std::pair<std::string, int32_t>> vocab;
+  vocab.reserve(vocab_it->size());
+  for (auto it = vocab_it->begin(); it != vocab_it->end(); ++it) {
+    SIMILE_ASSIGN_OR_RETURN(int64_t id, to_int(it.value(), "model.vocab[\"" + it.key() + "\"]", 0, kMaxId));
+    vocab.emplace_back(it.key(), static_cast<int32_t>(id));
+  }
+  return vocab;
+}
+
+// BPE: "merges" as "a b" strings (older files; "#version" lines skipped) or
+// [a, b] pairs. Only deterministic BPE: dropout null or 0.
+Result<std::unique_ptr<Model>> load_bpe(const json& model) {
+  if (auto d = model.find("dropout"); d != model.end() && !d->is_null()) {
+    if (!d->is_number()) return Status::corrupt("model.dropout must be a number or null");
+    if (d->get<double>() != 0.0) {
+      return Status::unsupported("BPE dropout " + d->dump() +
+                                 " is not supported (only deterministic BPE: dropout null or 0)");
+    }
+  }
+  Bpe::Options o;
+  SIMILE_ASSIGN_OR_RETURN(o.unk_token, get_optional_string(model, "model", "unk_token"));
+  SIMILE_ASSIGN_OR_RETURN(o.continuing_subword_prefix, get_string(model, "model", "continuing_subword_prefix", ""));
+  SIMILE_ASSIGN_OR_RETURN(o.end_of_word_suffix, get_string(model, "model", "end_of_word_suffix", ""));
+  SIMILE_ASSIGN_OR_RETURN(o.fuse_unk, get_bool(model, "model", "fuse_unk", false));
+  SIMILE_ASSIGN_OR_RETURN(o.byte_fallback, get_bool(model, "model", "byte_fallback", false));
+  SIMILE_ASSIGN_OR_RETURN(o.ignore_merges, get_bool(model, "model", "ignore_merges", false));
+  SIMILE_ASSIGN_OR_RETURN(auto vocab, load_vocab_object(model, "BPE"));
+
+  std::vector<std::pair<std::string, std::string>> merges;
+  auto merges_it = model.find("merges");
+  if (merges_it != model.end() && !merges_it->is_null()) {
+    if (!merges_it->is_array()) return Status::corrupt("BPE \"model.merges\" must be a list");
+    merges.reserve(merges_it->size());
+    for (const json& m : *merges_it) {
+      const std::string where = "BPE merge " + std::to_string(merges.size() + 1);
+      if (m.is_string()) {
+        const std::string line = m.get<std::string>();
+        if (line.rfind("#version", 0) == 0) continue;
+        const size_t space = line.find(' ');
+        if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
+          return Status::corrupt(where + " ('" + line + "') is not two tokens separated by one space");
+        }
+        merges.emplace_back(line.substr(0, space), line.substr(space + 1));
+      } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+        merges.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
+      } else {
+        return Status::corrupt(where + " must be \"a b\" or [\"a\", \"b\"]");
+      }
+    }
+  }
+  SIMILE_ASSIGN_OR_RETURN(auto bpe, Bpe::create(vocab, merges, std::move(o)));
+  return std::unique_ptr<Model>(std::move(bpe));
+}
+
 Result<std::unique_ptr<Model>> load_model(const json& model) {
   if (!model.is_object()) return Status::corrupt("\"model\" must be an object");
   const std::string type = infer_model_type(model);
   if (type.empty()) return Status::unsupported("cannot tell the model type: \"model\" has no \"type\"");
+  if (type == "BPE") return load_bpe(model);
   if (type == "Unigram") return load_unigram(model);
   if (type != "WordPiece") {
-    return Status::unsupported("model type '" + type + "' is not supported (supported: WordPiece, Unigram)");
+    return Status::unsupported("model type '" + type + "' is not supported (supported: WordPiece, BPE, Unigram)");
   }
   WordPiece::Options options;
   SIMILE_ASSIGN_OR_RETURN(options.unk_token, get_string(model, "model", "unk_token", options.unk_token));
@@ -223,8 +295,29 @@ Result<SplitBehavior> parse_split_behavior(const json& p, const char* where, con
   return Status::corrupt(std::string(where) + ".behavior '" + b + "' is not a split behavior");
 }
 
-// The pre-tokenizers of split_pre_tokenizers.h.
+// Every pre-tokenizer but BertPreTokenizer: those of split.h, byte_level.h
+// and split_pre_tokenizers.h.
 Result<std::unique_ptr<PreTokenizer>> load_splitting_pre_tokenizer(const json& p, const std::string& type) {
+  if (type == "ByteLevel") {
+    ByteLevelPreTokenizer::Options o;
+    SIMILE_ASSIGN_OR_RETURN(o.add_prefix_space, get_bool(p, "pre_tokenizer", "add_prefix_space", true));
+    SIMILE_ASSIGN_OR_RETURN(o.use_regex, get_bool(p, "pre_tokenizer", "use_regex", true));
+    // trim_offsets matters only to the post-processor of the same name.
+    return std::unique_ptr<PreTokenizer>(new ByteLevelPreTokenizer(o));
+  }
+  if (type == "Split") {
+    auto pattern = p.find("pattern");
+    if (pattern == p.end() || !pattern->is_object() || pattern->size() != 1 || !pattern->begin().value().is_string() ||
+        (pattern->begin().key() != "String" && pattern->begin().key() != "Regex")) {
+      return Status::corrupt("Split pre-tokenizer needs \"pattern\": {\"String\": s} or {\"Regex\": r}");
+    }
+    SIMILE_ASSIGN_OR_RETURN(SplitBehavior b, parse_split_behavior(p, "pre_tokenizer", ""));
+    SIMILE_ASSIGN_OR_RETURN(bool invert, get_bool(p, "pre_tokenizer", "invert", false));
+    const std::string text = pattern->begin().value().get<std::string>();
+    const bool is_regex = pattern->begin().key() == "Regex";
+    SIMILE_ASSIGN_OR_RETURN(auto split, SplitPreTokenizer::create(text, is_regex, b, invert));
+    return std::unique_ptr<PreTokenizer>(std::move(split));
+  }
   if (type == "Whitespace") return std::unique_ptr<PreTokenizer>(new WhitespacePreTokenizer());
   if (type == "WhitespaceSplit") return std::unique_ptr<PreTokenizer>(new WhitespaceSplitPreTokenizer());
   if (type == "Punctuation") {
@@ -263,17 +356,19 @@ Result<std::unique_ptr<PreTokenizer>> load_splitting_pre_tokenizer(const json& p
   }
   if (type == "Sequence") {
     auto list = p.find("pretokenizers");
-    if (list == p.end() || !list->is_array()) return Status::corrupt("Sequence pre-tokenizer needs \"pretokenizers\"");
+    if (list == p.end() || !list->is_array()) {
+      return Status::corrupt("Sequence pre-tokenizer needs a \"pretokenizers\" list");
+    }
     std::vector<std::unique_ptr<PreTokenizer>> steps;
     for (const json& step : *list) {
       SIMILE_ASSIGN_OR_RETURN(auto s, load_pre_tokenizer(step));
       if (s) steps.push_back(std::move(s));
     }
-    return std::unique_ptr<PreTokenizer>(new SequencePreTokenizer(std::move(steps)));
+    return std::unique_ptr<PreTokenizer>(new PreTokenizerSequence(std::move(steps)));
   }
   return Status::unsupported("pre-tokenizer '" + (type.empty() ? std::string("(no type)") : type) +
-                             "' is not supported (supported: BertPreTokenizer, Whitespace, WhitespaceSplit, "
-                             "Punctuation, Digits, Metaspace, Sequence)");
+                             "' is not supported (supported: BertPreTokenizer, ByteLevel, Split, Whitespace, "
+                             "WhitespaceSplit, Punctuation, Digits, Metaspace, Sequence)");
 }
 
 Result<std::unique_ptr<PreTokenizer>> load_pre_tokenizer(const json& p) {
@@ -412,8 +507,24 @@ Result<std::unique_ptr<PostProcessor>> load_post_processor(const json& post) {
     SIMILE_ASSIGN_OR_RETURN(auto cls, parse_token_pair(post, "cls"));
     return std::unique_ptr<PostProcessor>(new BertProcessing(cls.first, cls.second, sep.first, sep.second));
   }
-  return Status::unsupported("post-processor '" + (type.empty() ? std::string("(no type)") : type) +
-                             "' is not supported (supported: TemplateProcessing, BertProcessing)");
+  if (type == "RobertaProcessing") {
+    RobertaProcessing::Options o;
+    SIMILE_ASSIGN_OR_RETURN(auto sep, parse_token_pair(post, "sep"));
+    SIMILE_ASSIGN_OR_RETURN(auto cls, parse_token_pair(post, "cls"));
+    std::tie(o.sep, o.sep_id) = sep;
+    std::tie(o.cls, o.cls_id) = cls;
+    SIMILE_ASSIGN_OR_RETURN(o.trim_offsets, get_bool(post, "post_processor", "trim_offsets", true));
+    SIMILE_ASSIGN_OR_RETURN(o.add_prefix_space, get_bool(post, "post_processor", "add_prefix_space", true));
+    return std::unique_ptr<PostProcessor>(new RobertaProcessing(std::move(o)));
+  }
+  if (type == "ByteLevel") {
+    SIMILE_ASSIGN_OR_RETURN(bool trim, get_bool(post, "post_processor", "trim_offsets", true));
+    SIMILE_ASSIGN_OR_RETURN(bool prefix, get_bool(post, "post_processor", "add_prefix_space", true));
+    return std::unique_ptr<PostProcessor>(new ByteLevelProcessing(trim, prefix));
+  }
+  return Status::unsupported(
+      "post-processor '" + (type.empty() ? std::string("(no type)") : type) +
+      "' is not supported (supported: TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel)");
 }
 
 // --- added tokens, truncation, padding --------------------------------------

@@ -157,7 +157,7 @@ std::string diff(const Expected& want, const Encoding& got, std::string_view a, 
   if (want.has_offsets) {
     // A pair's second sequence has offsets into the second text. It starts at
     // the first text token after the special token(s) that close the first
-    // ([CLS] A [SEP] B [SEP], <s> A </s></s> B </s>).
+    // ([CLS] A [SEP] B [SEP], <s> A </s></s> B </s>), or at type id 1.
     // Left padding comes before all of it.
     size_t start = 0;
     while (start < got.size() && got.attention_mask[start] == 0) ++start;
@@ -166,6 +166,8 @@ std::string diff(const Expected& want, const Encoding& got, std::string_view a, 
     for (size_t i = 0; i < got.size(); ++i) {
       if (pair && (i > start || !leading_special) && got.special_tokens_mask[i] == 1) first_closed = true;
       if (pair && first_closed && got.special_tokens_mask[i] == 0) in_second = true;
+      // Without special tokens between them (gpt2), B is where type id 1 starts.
+      if (pair && got.type_ids[i] == 1 && got.attention_mask[i] == 1) in_second = true;
       const std::string_view text = in_second ? b : a;
       const std::pair<uint32_t, uint32_t> c{char_offset(text, got.offsets[i].first),
                                             char_offset(text, got.offsets[i].second)};
@@ -258,6 +260,9 @@ const std::string kConfigs[] = {"bert-base-uncased",
                                 "synthetic",
                                 "synthetic-no-padding",
                                 "bge-small-en-v1.5",
+                                "gpt2",
+                                "gpt2-file-truncation",
+                                "roberta-base",
                                 "t5-small"};
 
 INSTANTIATE_TEST_SUITE_P(Configs, TokenizerGolden, ::testing::ValuesIn(kConfigs),

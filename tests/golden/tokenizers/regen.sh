@@ -3,6 +3,8 @@
 # `tokenizers`, installed by scripts/setup.sh into scripts/node):
 #   fuzz_texts.jsonl, fuzz_pairs.jsonl   seeded random texts (make_fuzz_texts.py)
 #   hf_unicode_classes.txt               HF's view of every code point (hf_unicode_classes.mjs)
+#   hf_byte_level_classes.txt            its GPT-2 split pattern's class of every code point
+#                                        (hf_byte_level_classes.mjs), then src/text/onig_classes_table.inc
 #   CONFIG.SET.jsonl                     encodings for manifest.json (hf_ids.mjs)
 #   t5-variants.jsonl                    t5's vocab under other pipelines (unigram_variants.mjs)
 # Tokenizer files are read in place from the shared dir (SIMILE_SHARED_DIR,
@@ -19,5 +21,7 @@ python3 "$here/make_fuzz_texts.py" --vocab-from "$shared/tokenizers/bert-base-un
 python3 "$here/make_synthetic.py"
 python3 "$here/make_fuzz_texts.py" --pairs "$here/fuzz_texts.jsonl" --n 300 --seed 7 > "$here/fuzz_pairs.jsonl"
 node "$here/hf_unicode_classes.mjs" > "$here/hf_unicode_classes.txt"
+node "$here/hf_byte_level_classes.mjs" > "$here/hf_byte_level_classes.txt"
+python3 "$src/src/text/gen_onig_classes.py" > "$src/src/text/onig_classes_table.inc"
 node "$here/hf_ids.mjs" --manifest "$here/manifest.json" --shared-dir "$shared"
 node "$here/unigram_variants.mjs" "$shared" > "$here/t5-variants.jsonl"

@@ -245,7 +245,57 @@ void PrependNormalizer::normalize(std::vector<NormChar>* chars, std::vector<Norm
   std::swap(*chars, *scratch);
 }
 
+Result<std::unique_ptr<ReplaceNormalizer>> ReplaceNormalizer::create_regex(std::string_view pattern,
+                                                                           std::u32string content) {
+  std::unique_ptr<ReplaceNormalizer> r(new ReplaceNormalizer(std::u32string(), std::move(content)));
+  SIMILE_ASSIGN_OR_RETURN(r->regex_, Regex::compile(pattern));
+  std::vector<std::pair<uint32_t, uint32_t>> empty_matches;
+  SIMILE_RETURN_IF_ERROR(r->regex_->find_all("", &empty_matches));
+  if (!empty_matches.empty()) {
+    return Status::unsupported("normalizer 'Replace' with a Regex that matches the empty text ('" +
+                               std::string(pattern) + "') is not supported");
+  }
+  return r;
+}
+
+void ReplaceNormalizer::normalize_regex(std::vector<NormChar>* chars, std::vector<NormChar>* scratch) const {
+  thread_local std::string utf8;
+  thread_local std::vector<uint32_t> byte_to_char;  // byte of utf8 (and its end) -> char index
+  thread_local std::vector<std::pair<uint32_t, uint32_t>> matches;
+  const std::vector<NormChar>& in = *chars;
+  utf8.clear();
+  byte_to_char.clear();
+  for (uint32_t i = 0; i < in.size(); ++i) {
+    char buf[4];
+    const int n = encode_utf8(in[i].cp, buf);
+    utf8.append(buf, static_cast<size_t>(n));
+    byte_to_char.insert(byte_to_char.end(), static_cast<size_t>(n), i);
+  }
+  byte_to_char.push_back(static_cast<uint32_t>(in.size()));
+  matches.clear();
+  if (!regex_->find_all(utf8, &matches).is_ok()) return;  // see the header
+  scratch->clear();
+  scratch->reserve(in.size());
+  uint32_t next = 0;  // first char not yet copied
+  bool any = false;
+  for (const auto& [b, e] : matches) {
+    const uint32_t cb = byte_to_char[b], ce = byte_to_char[e];
+    if (cb == ce) continue;
+    while (next < cb) scratch->push_back(in[next++]);
+    const NormChar& last = in[ce - 1];
+    for (char32_t c : content_) scratch->push_back({c, last.begin, last.end});
+    next = ce;
+    any = true;
+  }
+  while (next < in.size()) scratch->push_back(in[next++]);
+  if (any) std::swap(*chars, *scratch);
+}
+
 void ReplaceNormalizer::normalize(std::vector<NormChar>* chars, std::vector<NormChar>* scratch) const {
+  if (regex_) {
+    normalize_regex(chars, scratch);
+    return;
+  }
   const size_t m = pattern_.size();
   if (m == 0 || chars->size() < m) return;
   const std::vector<NormChar>& in = *chars;

@@ -20,6 +20,7 @@
 
 #include "simile/status.h"
 #include "text/normalizer.h"
+#include "text/regex.h"
 
 namespace simile::text {
 
@@ -90,16 +91,24 @@ class PrependNormalizer final : public Normalizer {
   std::u32string prefix_;
 };
 
-// Replaces every (leftmost, non-overlapping) occurrence of a literal string.
+// Replaces every (leftmost, non-overlapping) occurrence of a literal string,
+// or every match of a regex (pattern {"Regex": r}, as CLIP's `\s+` -> " ").
 // The new characters point at the last character of what they replace.
+// Empty regex matches (only possible through lookarounds: create_regex()
+// rejects patterns that match the empty text) replace nothing. Should PCRE2
+// itself fail on a text (its match limit), the text is left unchanged.
 class ReplaceNormalizer final : public Normalizer {
  public:
   ReplaceNormalizer(std::u32string pattern, std::u32string content)
       : pattern_(std::move(pattern)), content_(std::move(content)) {}
+  static Result<std::unique_ptr<ReplaceNormalizer>> create_regex(std::string_view pattern, std::u32string content);
   void normalize(std::vector<NormChar>* chars, std::vector<NormChar>* scratch) const override;
 
  private:
-  std::u32string pattern_;
+  void normalize_regex(std::vector<NormChar>* chars, std::vector<NormChar>* scratch) const;
+
+  std::u32string pattern_;        // literal; unused with regex_
+  std::unique_ptr<Regex> regex_;  // null for a literal pattern
   std::u32string content_;
 };
 

@@ -239,11 +239,15 @@ Result<std::unique_ptr<Normalizer>> load_sentencepiece_era_normalizer(const json
       return Status::corrupt("Replace normalizer needs \"pattern\": {\"String\": ...} or {\"Regex\": ...}");
     }
     const std::string kind = pattern->begin().key();
-    if (kind == "Regex") return Status::unsupported("normalizer 'Replace' with a Regex pattern is not supported");
-    if (kind != "String" || !pattern->begin().value().is_string()) {
+    if ((kind != "String" && kind != "Regex") || !pattern->begin().value().is_string()) {
       return Status::corrupt("Replace normalizer pattern must be {\"String\": text} or {\"Regex\": text}");
     }
     SIMILE_ASSIGN_OR_RETURN(std::string content, get_string(n, "normalizer", "content", ""));
+    if (kind == "Regex") {
+      SIMILE_ASSIGN_OR_RETURN(
+          auto r, ReplaceNormalizer::create_regex(pattern->begin().value().get<std::string>(), to_u32(content)));
+      return std::unique_ptr<Normalizer>(std::move(r));
+    }
     return std::unique_ptr<Normalizer>(
         new ReplaceNormalizer(to_u32(pattern->begin().value().get<std::string>()), to_u32(content)));
   }
@@ -266,7 +270,7 @@ Result<std::unique_ptr<Normalizer>> load_sentencepiece_era_normalizer(const json
   }
   return Status::unsupported("normalizer '" + (type.empty() ? std::string("(no type)") : type) +
                              "' is not supported (supported: BertNormalizer, NFC, NFD, NFKC, NFKD, Lowercase, "
-                             "StripAccents, Strip, Prepend, Replace with a String pattern, Precompiled, Sequence)");
+                             "StripAccents, Strip, Prepend, Replace, Precompiled, Sequence)");
 }
 
 Result<std::unique_ptr<Normalizer>> load_normalizer(const json& n) {

@@ -228,6 +228,21 @@ TEST(UnicodeNormalizer, OffsetsOfComposedAndDecomposedCharacters) {
 
 // --- against the reference: t5's vocab under other pipelines --------------------------
 
+TEST(ReplaceNormalizer, RegexReplacesEveryMatchPointingAtItsLastCharacter) {
+  // CLIP's Replace: runs of whitespace become one space.
+  auto r = text::ReplaceNormalizer::create_regex(R"(\s+)", U" ");
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  const std::vector<NormChar> out = run(**r, "a \t\n b\u00e9  ");
+  EXPECT_EQ(utf8_of(out), "a b\u00e9 ");
+  ASSERT_EQ(out.size(), 5u);
+  EXPECT_EQ(out[1].begin, 4u);  // the last space of " \t\n "
+  EXPECT_EQ(out[1].end, 5u);
+  EXPECT_EQ(out[4].begin, 9u);  // the second space of the trailing "  "
+  EXPECT_EQ(out[4].end, 10u);
+  EXPECT_FALSE(text::ReplaceNormalizer::create_regex("x*", U"-").is_ok()) << "matches the empty text";
+  EXPECT_FALSE(text::ReplaceNormalizer::create_regex("(", U"-").is_ok()) << "does not compile";
+}
+
 TEST(UnigramVariants, MatchHuggingFace) {
   const json base = json::parse(shared_t5_json());
   std::ifstream in(testing::golden_dir() + "/tokenizers/t5-variants.jsonl");

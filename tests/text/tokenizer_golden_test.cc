@@ -263,7 +263,10 @@ const std::string kConfigs[] = {"bert-base-uncased",
                                 "gpt2",
                                 "gpt2-file-truncation",
                                 "roberta-base",
-                                "t5-small"};
+                                "t5-small",
+                                "clip",
+                                "mistral-7b",
+                                "phi-3-mini"};
 
 INSTANTIATE_TEST_SUITE_P(Configs, TokenizerGolden, ::testing::ValuesIn(kConfigs),
                          [](const ::testing::TestParamInfo<std::string>& info) {

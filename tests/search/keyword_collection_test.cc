@@ -214,7 +214,9 @@ TEST_F(KeywordCollectionTest, BadQueriesGiveDefinedAnswers) {
        std::vector<std::string>{"", "the and of", "?!... ---", std::string("\xff\xfe\xc3", 3), "air\xc3(fuel"}) {
     auto hits = c->search(q, mode(SearchMode::kBm25));
     ASSERT_TRUE(hits.is_ok()) << hits.status().message();
-    if (q.find("air") == std::string::npos) EXPECT_TRUE(hits->empty()) << q;
+    if (q.find("air") == std::string::npos) {
+      EXPECT_TRUE(hits->empty()) << q;
+    }
   }
   std::string huge;
   for (int i = 0; i < 20000; ++i) huge += "air dough word" + std::to_string(i % 500) + " ";

@@ -381,7 +381,10 @@ Result<std::vector<SearchHit>> CollectionImpl::keyword_search(const std::string&
   SIMILE_ASSIGN_OR_RETURN(auto reads, sqlite::Transaction::begin_read(db_->store().db()));
   std::vector<SearchHit> out;
   for (const Hit& found : idx->search(terms, params, options.k, allowed ? &*allowed : nullptr)) {
-    SIMILE_ASSIGN_OR_RETURN(SearchHit h, hit(found.id, 0, found.score, false));
+    auto header = hit(found.id, 0, found.score, false);
+    // Deleted by another process since the index was loaded: not a result.
+    if (!header.is_ok() && header.status().code() == Status::Code::kNotFound) continue;
+    SIMILE_ASSIGN_OR_RETURN(SearchHit h, std::move(header));
     if (options.explain || options.snippets) {
       for (keyword::TermContribution& t : idx->explain(found.id, terms, params))
         h.explanation.push_back({std::move(t.term), t.query_count, t.document_count, t.df, t.idf, t.score});

@@ -113,19 +113,7 @@ void BertNormalizer::normalize(std::vector<NormChar>* chars, std::vector<NormCha
     const int n = canonical_decomposition(ch.cp, dec);
     for (int i = 0; i < n; ++i) items.push_back({dec[i], combining_class(dec[i]), i > 0});
   }
-  for (size_t i = 0; i < items.size();) {
-    if (items[i].ccc == 0) {
-      ++i;
-      continue;
-    }
-    size_t j = i + 1;
-    while (j < items.size() && items[j].ccc != 0) ++j;
-    if (j - i > 1) {
-      std::stable_sort(items.begin() + static_cast<std::ptrdiff_t>(i), items.begin() + static_cast<std::ptrdiff_t>(j),
-                       [](const DecomposedChar& x, const DecomposedChar& y) { return x.ccc < y.ccc; });
-    }
-    i = j;
-  }
+  order_by_combining_class(items);
   out.clear();
   out.reserve(items.size());
   size_t next = 0;  // input chars whose range has been handed out

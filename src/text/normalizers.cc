@@ -186,19 +186,7 @@ void UnicodeNormalizer::normalize(std::vector<NormChar>* chars, std::vector<Norm
     const int n = compat ? compatibility_decomposition(ch.cp, dec) : canonical_decomposition(ch.cp, dec);
     for (int i = 0; i < n; ++i) items.push_back({dec[i], combining_class(dec[i]), i > 0 ? 1 : 0});
   }
-  for (size_t i = 0; i < items.size();) {
-    if (items[i].ccc == 0) {
-      ++i;
-      continue;
-    }
-    size_t j = i + 1;
-    while (j < items.size() && items[j].ccc != 0) ++j;
-    if (j - i > 1) {
-      std::stable_sort(items.begin() + static_cast<std::ptrdiff_t>(i), items.begin() + static_cast<std::ptrdiff_t>(j),
-                       [](const Decomposed& x, const Decomposed& y) { return x.ccc < y.ccc; });
-    }
-    i = j;
-  }
+  order_by_combining_class(items);
   std::vector<Edit>& edits = tls_edits;
   edits.clear();
   if (compose) {

@@ -12,6 +12,9 @@
 // DerivedAge.txt (gen_unicode_age.py) winds it back to the old versions.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -64,5 +67,23 @@ int canonical_decomposition(char32_t c, char32_t out[kMaxDecomposition]);
 
 // Canonical combining class as the Unicode 9.0 NFD tables have it.
 uint8_t combining_class(char32_t c);
+
+// Canonical ordering: sorts each run of non-starters (ccc != 0) by combining
+// class, stably. Items are anything with a `ccc` member.
+template <class Items>
+void order_by_combining_class(Items& items) {
+  for (size_t i = 0; i < items.size();) {
+    if (items[i].ccc == 0) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < items.size() && items[j].ccc != 0) ++j;
+    if (j - i > 1)
+      std::stable_sort(items.begin() + static_cast<std::ptrdiff_t>(i), items.begin() + static_cast<std::ptrdiff_t>(j),
+                       [](const auto& x, const auto& y) { return x.ccc < y.ccc; });
+    i = j;
+  }
+}
 
 }  // namespace simile::text

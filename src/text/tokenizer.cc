@@ -5,6 +5,7 @@
 //   -> padding.
 #include <algorithm>
 #include <deque>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <utility>
@@ -66,7 +67,11 @@ Status tokenize_chars(const Tokenizer::Impl& impl, std::span<const text::NormCha
       ws.byte_to_char.insert(ws.byte_to_char.end(), static_cast<size_t>(n), i);
     }
     ws.model_tokens.clear();
-    SIMILE_RETURN_IF_ERROR(impl.model->tokenize(ws.word, &ws.model_tokens));
+    if (chars[w.begin].begin == 0) {
+      SIMILE_RETURN_IF_ERROR(impl.model->tokenize_text_start(ws.word, &ws.model_tokens));
+    } else {
+      SIMILE_RETURN_IF_ERROR(impl.model->tokenize(ws.word, &ws.model_tokens));
+    }
     for (const text::ModelToken& t : ws.model_tokens) {
       // A token covers whole characters: from its first char's start to its
       // last char's end in the input.
@@ -321,12 +326,28 @@ Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Tokenizer::~Tokenizer() = default;
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_file(const std::string& path) {
+  if (path.ends_with(".model")) {
+    const std::filesystem::path config = std::filesystem::path(path).parent_path() / "tokenizer_config.json";
+    std::error_code ec;
+    if (!std::filesystem::exists(config, ec)) return from_sentencepiece(path);
+    SIMILE_ASSIGN_OR_RETURN(std::string config_text, read_file(config.string()));
+    return from_sentencepiece(path, config_text);
+  }
   Result<std::string> text = read_file(path);
   if (!text.is_ok()) return text.status();
   if (text->empty()) return Status::corrupt(path + " is empty (expected a tokenizer.json)");
   Result<std::unique_ptr<Tokenizer>> tok = from_json(*text);
   if (!tok.is_ok()) return tok.status().with_context(path);
   return tok;
+}
+
+Result<std::unique_ptr<Tokenizer>> Tokenizer::from_sentencepiece(const std::string& model_path,
+                                                                 std::string_view tokenizer_config_json) {
+  SIMILE_ASSIGN_OR_RETURN(std::string serialized, read_file(model_path));
+  const std::string file_name = std::filesystem::path(model_path).filename().string();
+  Result<std::unique_ptr<Impl>> impl = text::load_sentencepiece(std::move(serialized), tokenizer_config_json, file_name);
+  if (!impl.is_ok()) return impl.status().with_context(model_path);
+  return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(impl).value()));
 }
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_json(std::string_view json_text) {

@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "../test_env.h"
+#include "golden_json.h"
 #include "simile/tokenizer.h"
 
 namespace simile {
@@ -24,28 +24,8 @@ namespace {
 
 using json = nlohmann::json;
 
-json read_json_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    ADD_FAILURE() << "cannot open " << path;
-    return json();
-  }
-  return json::parse(in);
-}
-
-std::vector<json> read_json_lines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<json> out;
-  if (!in) {
-    ADD_FAILURE() << "cannot open " << path << " (run tests/golden/tokenizers/regen.sh)";
-    return out;
-  }
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) out.push_back(json::parse(line));
-  }
-  return out;
-}
+using testing::read_json_file;
+using testing::read_json_lines;
 
 // token_of(id) of the fixture format: the vocab entry with that id (the
 // smallest if several), else the added token with that id. A Unigram vocab is

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cctype>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -92,12 +91,7 @@ TEST_P(SentencePieceGolden, MatchesSpmEncode) {
 
 const std::string kSpmConfigs[] = {"t5-small-spm", "mistral-7b-spm"};
 
-INSTANTIATE_TEST_SUITE_P(Models, SentencePieceGolden, ::testing::ValuesIn(kSpmConfigs),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name;
-                           for (char c : info.param) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Models, SentencePieceGolden, ::testing::ValuesIn(kSpmConfigs), testing::name_of_config);
 
 TEST(SentencePieceGoldenManifest, EveryEntryIsTested) {
   const json manifest = read_json_file(golden_dir() + "/manifest.json");

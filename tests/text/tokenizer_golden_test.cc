@@ -7,7 +7,6 @@
 // ids, tokens, type ids, attention mask and, where recorded, offsets.
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -279,12 +278,7 @@ const std::string kConfigs[] = {"bert-base-uncased",
                                 "t5-small-longest-first-left-20",
                                 "t5-small-longest-first-5"};
 
-INSTANTIATE_TEST_SUITE_P(Configs, TokenizerGolden, ::testing::ValuesIn(kConfigs),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name;
-                           for (char c : info.param) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Configs, TokenizerGolden, ::testing::ValuesIn(kConfigs), testing::name_of_config);
 
 TEST(TokenizerGoldenManifest, EveryConfigIsTested) {
   const json manifest = read_json_file(testing::golden_dir() + "/tokenizers/manifest.json");

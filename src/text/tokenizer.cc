@@ -69,7 +69,7 @@ Status tokenize_chars(const Tokenizer::Impl& impl, std::span<const text::NormCha
       ws.byte_to_char.insert(ws.byte_to_char.end(), static_cast<size_t>(n), i);
     }
     ws.model_tokens.clear();
-    if (chars[w.begin].begin == 0) {
+    if (w.begin < w.end && chars[w.begin].begin == 0) {
       SIMILE_RETURN_IF_ERROR(impl.model->tokenize_text_start(ws.word, &ws.model_tokens));
     } else {
       SIMILE_RETURN_IF_ERROR(impl.model->tokenize(ws.word, &ws.model_tokens));

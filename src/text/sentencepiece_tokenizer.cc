@@ -111,8 +111,9 @@ Result<SpecialTokens> special_tokens(const json& config, Family family) {
 }
 
 // The added tokens, in the order that gives each its id: the config's
-// added_tokens_decoder when it has one (*listed_ids: the ids it gives),
-// else the class's own.
+// added_tokens_decoder when it has one (*listed_ids: the ids it gives, for
+// its first tokens), else T5's extra ids; then the named special tokens and
+// additional_special_tokens not among them.
 Result<std::vector<AddedToken>> added_tokens(const json& config, Family family, const SpecialTokens& special,
                                              std::vector<int32_t>* listed_ids) {
   std::vector<AddedToken> tokens;
@@ -144,13 +145,12 @@ Result<std::vector<AddedToken>> added_tokens(const json& config, Family family, 
     SIMILE_ASSIGN_OR_RETURN(int64_t extra_ids, get_int(config, "tokenizer_config", "extra_ids", 100, 0, 1 << 20));
     for (int64_t n = extra_ids - 1; n >= 0; --n) tokens.push_back({"<extra_id_" + std::to_string(n) + ">", true});
   }
-  if (listed_ids->empty()) {
-    for (const std::string* t : {&special.unk, &special.bos, &special.eos, &special.pad, &special.cls, &special.sep}) {
-      if (!t->empty() && !has(*t)) tokens.push_back({*t, true});
-    }
-    // XLM-R's mask token takes the space before it (lstrip).
-    if (!special.mask.empty() && !has(special.mask)) tokens.push_back({special.mask, true, false, true});
+  // The named special tokens the decoder (if any) leaves out.
+  for (const std::string* t : {&special.unk, &special.bos, &special.eos, &special.pad, &special.cls, &special.sep}) {
+    if (!t->empty() && !has(*t)) tokens.push_back({*t, true});
   }
+  // XLM-R's mask token takes the space before it (lstrip).
+  if (!special.mask.empty() && !has(special.mask)) tokens.push_back({special.mask, true, false, true});
   if (auto it = config.find("additional_special_tokens"); it != config.end() && !it->is_null()) {
     if (!it->is_array()) return Status::corrupt("tokenizer_config.additional_special_tokens must be a list");
     for (const json& t : *it) {

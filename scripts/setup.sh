@@ -3,19 +3,20 @@
 # repositories and the npm registry. Idempotent: safe to run again.
 #   scripts/setup.sh          build + test dependencies and the default model
 #   scripts/setup.sh --peers  also the reference peers used by golden/bench scripts
+#                             (sentencepiece's spm_encode: tests/golden/tokenizers/spm_ids.py)
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 need_apt=""
 for pkg in build-essential cmake ninja-build pkg-config git ca-certificates \
            libgtest-dev libgmock-dev nlohmann-json3-dev libutf8proc-dev \
-           libcli11-dev libfmt-dev libopenblas-openmp-dev libdnnl-dev libsqlite3-dev libxxhash-dev libstemmer-dev libpcre2-dev python3 tar unicode-data; do
+           libcli11-dev libfmt-dev libopenblas-openmp-dev libdnnl-dev libsqlite3-dev libxxhash-dev libstemmer-dev libpcre2-dev libsentencepiece-dev python3 tar unicode-data; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt="$need_apt $pkg"
 done
 command -v node >/dev/null 2>&1 || need_apt="$need_apt nodejs"
 command -v npm >/dev/null 2>&1 || need_apt="$need_apt npm"
 if [ "${1:-}" = "--peers" ]; then
-  for pkg in python3-torch python3-numpy python3-xapian fortunes; do
+  for pkg in python3-torch python3-numpy python3-xapian fortunes sentencepiece; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt="$need_apt $pkg"
   done
 fi

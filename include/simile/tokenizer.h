@@ -1,9 +1,12 @@
-// Tokenizer: text -> token ids, driven by a Hugging Face tokenizer.json.
+// Tokenizer: text -> token ids, driven by a Hugging Face tokenizer.json or a
+// SentencePiece model file.
 //
 // The pipeline is the one the Hugging Face tokenizers library runs, and must
 // give the same ids: added (special) tokens cut out of the raw text, then the
-// normalizer, pre-tokenizer, model (WordPiece today), post-processor
-// (template: [CLS] ... [SEP]), truncation and padding.
+// normalizer, pre-tokenizer, model (WordPiece, BPE, Unigram), post-processor
+// (template: [CLS] ... [SEP]), truncation and padding. A SentencePiece file
+// replaces the normalizer, pre-tokenizer and model with libsentencepiece
+// (docs/tokenizers.md).
 //
 // Thread safety: a Tokenizer is immutable after loading except for
 // set_truncation/set_padding; encode() may be called from many threads at once.
@@ -72,9 +75,19 @@ struct PaddingOptions {
 class Tokenizer {
  public:
   // Loads tokenizer.json (file path, or its text). Truncation and padding are
-  // taken from the file, as the tokenizers library does.
+  // taken from the file, as the tokenizers library does. A path ending in
+  // ".model" is a SentencePiece file, loaded by from_sentencepiece with the
+  // tokenizer_config.json of its directory (if there is one).
   static Result<std::unique_ptr<Tokenizer>> from_file(const std::string& path);
   static Result<std::unique_ptr<Tokenizer>> from_json(std::string_view json_text);
+  // A SentencePiece model file (sentencepiece.bpe.model, spiece.model,
+  // tokenizer.model) used as the transformers tokenizer class named in
+  // `tokenizer_config_json` would use it: XLMRobertaTokenizer, T5Tokenizer or
+  // LlamaTokenizer, with that file's special tokens, add_bos_token /
+  // add_eos_token and legacy settings. Without a config (empty text) or a
+  // class in it, the file's name picks the class. No truncation or padding.
+  static Result<std::unique_ptr<Tokenizer>> from_sentencepiece(const std::string& model_path,
+                                                               std::string_view tokenizer_config_json = {});
 
   ~Tokenizer();
   Tokenizer(const Tokenizer&) = delete;
@@ -99,7 +112,7 @@ class Tokenizer {
   std::optional<int32_t> token_to_id(std::string_view token) const;
   std::optional<std::string> id_to_token(int32_t id) const;
   int32_t pad_id() const;          // the id padding uses (see PaddingOptions::pad_id)
-  std::string model_type() const;  // "WordPiece", ...
+  std::string model_type() const;  // "WordPiece", "BPE", "Unigram", "SentencePiece"
 
   struct Impl;
 

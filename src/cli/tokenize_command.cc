@@ -60,7 +60,8 @@ void add_tokenize_command(CLI::App& app) {
   auto args = std::make_shared<TokenizeArgs>();
   CLI::App* cmd = app.add_subcommand("tokenize", "show the token ids and tokens of texts");
   auto* m = cmd->add_option("-m,--model", args->model, "model whose tokenizer to use (default: all-MiniLM-L6-v2)");
-  cmd->add_option("--tokenizer", args->tokenizer_file, "a tokenizer.json file (its own truncation applies)")
+  cmd->add_option("--tokenizer", args->tokenizer_file,
+                  "a tokenizer.json (its own truncation applies) or SentencePiece .model file")
       ->excludes(m);
   cmd->add_option("--max-tokens", args->max_tokens, "truncate to N tokens including special tokens (0 = never)");
   cmd->add_flag("--json", args->json, "one JSON object per text: {\"ids\", \"tokens\", \"count\"}");

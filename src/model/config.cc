@@ -191,8 +191,21 @@ Result<ModelDescription> describe_model(const std::string& dir_arg) {
   auto arch = find_architecture(m.encoder);
   if (!arch.is_ok()) return arch.status().with_context(m.dir);
   m.architecture = arch.value();
-  if (!fs::exists(transformer_dir / "tokenizer.json", ec))
-    return Status::not_found("model directory " + m.encoder_dir + " has no tokenizer.json");
+  // tokenizer.json is what the fast tokenizers use; a SentencePiece file is
+  // the slow tokenizers' fallback (Tokenizer::from_file reads either).
+  const char* const kTokenizerFiles[] = {"tokenizer.json", "sentencepiece.bpe.model", "spiece.model",
+                                         "tokenizer.model"};
+  m.tokenizer_file.clear();
+  for (const char* name : kTokenizerFiles) {
+    if (fs::exists(transformer_dir / name, ec)) {
+      m.tokenizer_file = name;
+      break;
+    }
+  }
+  if (m.tokenizer_file.empty())
+    return Status::not_found("model directory " + m.encoder_dir +
+                             " has no tokenizer.json (nor a SentencePiece sentencepiece.bpe.model, "
+                             "spiece.model or tokenizer.model)");
 
   // Pooling.
   if (has_modules) {

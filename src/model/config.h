@@ -64,7 +64,11 @@ struct ModelDescription {
   const Architecture* architecture = nullptr;
   size_t max_tokens = 0;  // tokens per text, [CLS] and [SEP] included
 
-  std::string tokenizer_path() const { return encoder_dir + "/tokenizer.json"; }
+  // In encoder_dir: tokenizer.json, else a SentencePiece model file
+  // (sentencepiece.bpe.model, spiece.model, tokenizer.model).
+  std::string tokenizer_file = "tokenizer.json";
+
+  std::string tokenizer_path() const { return encoder_dir + "/" + tokenizer_file; }
 };
 
 // Parses config.json.

@@ -43,7 +43,10 @@ std::string model_fingerprint(const ModelDescription& model, const WeightFiles& 
     hash.add(name).add(std::to_string(static_cast<int>(t->dtype)) + t->shape_string());
     hash.add(std::string_view(reinterpret_cast<const char*>(t->data), t->nbytes));
   }
-  for (const std::string& path : {model.tokenizer_path(), model.encoder_dir + "/config.json"}) {
+  std::vector<std::string> files_read = {model.tokenizer_path(), model.encoder_dir + "/config.json"};
+  // A SentencePiece file's special tokens come from tokenizer_config.json.
+  if (model.tokenizer_file != "tokenizer.json") files_read.push_back(model.encoder_dir + "/tokenizer_config.json");
+  for (const std::string& path : files_read) {
     auto text = read_file(path);
     hash.add(text.is_ok() ? *text : std::string());
   }

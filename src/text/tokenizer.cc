@@ -5,11 +5,13 @@
 //   -> padding.
 #include <algorithm>
 #include <deque>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <utility>
 
 #include "text/tokenizer_impl.h"
+#include "text/truncation.h"
 #include "text/utf8.h"
 #include "util/file_util.h"
 
@@ -36,7 +38,8 @@ struct Workspace {
   std::vector<uint32_t> normalized_byte_to_char;
   std::vector<PieceToken> first;
   std::vector<PieceToken> second;
-  std::deque<std::string> owned;  // token texts that are views of nothing else
+  std::vector<text::SplitEnd> split_ends;  // of the text encode_text() is on
+  std::deque<std::string> owned;           // token texts that are views of nothing else
 };
 
 thread_local Workspace tls_workspace;
@@ -66,7 +69,11 @@ Status tokenize_chars(const Tokenizer::Impl& impl, std::span<const text::NormCha
       ws.byte_to_char.insert(ws.byte_to_char.end(), static_cast<size_t>(n), i);
     }
     ws.model_tokens.clear();
-    SIMILE_RETURN_IF_ERROR(impl.model->tokenize(ws.word, &ws.model_tokens));
+    if (w.begin < w.end && chars[w.begin].begin == 0) {
+      SIMILE_RETURN_IF_ERROR(impl.model->tokenize_text_start(ws.word, &ws.model_tokens));
+    } else {
+      SIMILE_RETURN_IF_ERROR(impl.model->tokenize(ws.word, &ws.model_tokens));
+    }
     for (const text::ModelToken& t : ws.model_tokens) {
       // A token covers whole characters: from its first char's start to its
       // last char's end in the input.
@@ -78,6 +85,7 @@ Status tokenize_chars(const Tokenizer::Impl& impl, std::span<const text::NormCha
       }
       out->push_back({t.id, token_text, first.begin, last.end});
     }
+    ws.split_ends.push_back({static_cast<uint32_t>(out->size()), true});
   }
   return Status::ok();
 }
@@ -105,60 +113,9 @@ Status split_normalized(const Tokenizer::Impl& impl, std::span<const text::NormC
       // The token's text is the normalized text it matched.
       ws.owned.emplace_back(ws.normalized, s.begin, s.end - s.begin);
       out->push_back({s.id, ws.owned.back(), chars[cb].begin, chars[ce - 1].end});
+      ws.split_ends.push_back({static_cast<uint32_t>(out->size()), false});
     }
   }
-  return Status::ok();
-}
-
-// Keeps `n` tokens, dropping from the end (kRight) or the start (kLeft).
-void truncate_to(std::vector<PieceToken>* v, size_t n, Side side) {
-  if (v->size() <= n) return;
-  if (side == Side::kRight) {
-    v->resize(n);
-  } else {
-    v->erase(v->begin(), v->end() - static_cast<std::ptrdiff_t>(n));
-  }
-}
-
-// The reference's truncate_encodings: fits a (+ b) into max_length tokens.
-Status truncate(std::vector<PieceToken>* a, std::vector<PieceToken>* b, bool pair, size_t max_length,
-                const TruncationOptions& t) {
-  if (max_length == 0) {
-    a->clear();
-    b->clear();
-    return Status::ok();
-  }
-  const size_t total = a->size() + (pair ? b->size() : 0);
-  if (total <= max_length) return Status::ok();
-  const size_t to_remove = total - max_length;
-  using Strategy = TruncationOptions::Strategy;
-  if (t.strategy == Strategy::kLongestFirst) {
-    if (!pair) {
-      truncate_to(a, max_length, t.direction);
-      return Status::ok();
-    }
-    // The shorter sequence stays whole if it fits in half of max_length and
-    // the longer one gets the rest; otherwise each gets half.
-    size_t n1 = a->size(), n2 = b->size();
-    const bool swap = n1 > n2;
-    if (swap) std::swap(n1, n2);
-    n2 = n1 > max_length ? n1 : std::max(n1, max_length - n1);
-    if (n1 + n2 > max_length) {
-      n1 = max_length / 2;
-      n2 = n1 + max_length % 2;
-    }
-    if (swap) std::swap(n1, n2);
-    truncate_to(a, n1, t.direction);
-    truncate_to(b, n2, t.direction);
-    return Status::ok();
-  }
-  std::vector<PieceToken>* target = t.strategy == Strategy::kOnlyFirst ? a : (pair ? b : nullptr);
-  if (target == nullptr) return Status::invalid_argument("truncation strategy OnlySecond needs a pair of texts");
-  if (target->size() <= to_remove) {
-    return Status::invalid_argument("truncation: the sequence to truncate is too short to fit max_length " +
-                                    std::to_string(t.max_length));
-  }
-  truncate_to(target, target->size() - to_remove, t.direction);
   return Status::ok();
 }
 
@@ -202,10 +159,12 @@ size_t round_up(size_t n, size_t multiple) {
 Status Tokenizer::Impl::encode_text(std::string_view text, std::vector<PieceToken>* out) const {
   Workspace& ws = tls_workspace;
   ws.splits.clear();
+  ws.split_ends.clear();
   added.split_raw(text, &ws.splits);
   for (const text::TextSplit& s : ws.splits) {
     if (s.id >= 0) {
       out->push_back({s.id, text.substr(s.begin, s.end - s.begin), s.begin, s.end});
+      ws.split_ends.push_back({static_cast<uint32_t>(out->size()), false});
       continue;
     }
     text::decode_to_chars(text.substr(s.begin, s.end - s.begin), s.begin, &ws.chars);
@@ -231,12 +190,20 @@ Result<Encoding> Tokenizer::Impl::encode_unpadded(std::string_view a, const std:
   std::vector<uint32_t> map_a, map_b;
   SIMILE_ASSIGN_OR_RETURN(std::string_view text_a,
                           prepare_text(a, invalid_utf8, pair ? "first text" : "text", &converted_a, &map_a));
+  // With truncation, the reference stops tokenizing a text at the word that
+  // brings it to max_length tokens (text/truncation.h); not the first text
+  // when only the second is to be truncated.
+  using Strategy = TruncationOptions::Strategy;
   SIMILE_RETURN_IF_ERROR(encode_text(text_a, &ws.first));
+  if (truncation && truncation->strategy != Strategy::kOnlySecond) {
+    text::stop_at_max_length(&ws.first, ws.split_ends, *truncation);
+  }
   if (!map_a.empty()) remap_offsets(&ws.first, map_a);
   if (pair) {
     SIMILE_ASSIGN_OR_RETURN(std::string_view text_b,
                             prepare_text(*b, invalid_utf8, "second text", &converted_b, &map_b));
     SIMILE_RETURN_IF_ERROR(encode_text(text_b, &ws.second));
+    if (truncation) text::stop_at_max_length(&ws.second, ws.split_ends, *truncation);
     if (!map_b.empty()) remap_offsets(&ws.second, map_b);
   }
 
@@ -244,7 +211,7 @@ Result<Encoding> Tokenizer::Impl::encode_unpadded(std::string_view a, const std:
     const size_t n_added = post_processor ? post_processor->added_tokens(pair) : 0;
     size_t max_length = truncation->max_length;
     if (add_special_tokens && n_added > 0) max_length = max_length > n_added ? max_length - n_added : 0;
-    SIMILE_RETURN_IF_ERROR(truncate(&ws.first, &ws.second, pair, max_length, *truncation));
+    SIMILE_RETURN_IF_ERROR(text::truncate(&ws.first, &ws.second, pair, max_length, *truncation));
   }
 
   Encoding e;
@@ -321,12 +288,29 @@ Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Tokenizer::~Tokenizer() = default;
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_file(const std::string& path) {
+  if (path.ends_with(".model")) {
+    const std::filesystem::path config = std::filesystem::path(path).parent_path() / "tokenizer_config.json";
+    std::error_code ec;
+    if (!std::filesystem::exists(config, ec)) return from_sentencepiece(path);
+    SIMILE_ASSIGN_OR_RETURN(std::string config_text, read_file(config.string()));
+    return from_sentencepiece(path, config_text);
+  }
   Result<std::string> text = read_file(path);
   if (!text.is_ok()) return text.status();
   if (text->empty()) return Status::corrupt(path + " is empty (expected a tokenizer.json)");
   Result<std::unique_ptr<Tokenizer>> tok = from_json(*text);
   if (!tok.is_ok()) return tok.status().with_context(path);
   return tok;
+}
+
+Result<std::unique_ptr<Tokenizer>> Tokenizer::from_sentencepiece(const std::string& model_path,
+                                                                 std::string_view tokenizer_config_json) {
+  SIMILE_ASSIGN_OR_RETURN(std::string serialized, read_file(model_path));
+  const std::string file_name = std::filesystem::path(model_path).filename().string();
+  Result<std::unique_ptr<Impl>> impl =
+      text::load_sentencepiece(std::move(serialized), tokenizer_config_json, file_name);
+  if (!impl.is_ok()) return impl.status().with_context(model_path);
+  return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(impl).value()));
 }
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_json(std::string_view json_text) {

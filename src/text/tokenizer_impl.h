@@ -39,6 +39,12 @@ struct Tokenizer::Impl {
 namespace text {
 // Builds a tokenizer from tokenizer.json text (tokenizer_json.cc).
 Result<std::unique_ptr<Tokenizer::Impl>> load_tokenizer_json(std::string_view json_text);
+// Builds a tokenizer from a SentencePiece model file's content, the text of
+// its tokenizer_config.json (may be empty) and the file's name
+// (sentencepiece_tokenizer.cc).
+Result<std::unique_ptr<Tokenizer::Impl>> load_sentencepiece(std::string serialized,
+                                                            std::string_view tokenizer_config_json,
+                                                            std::string_view file_name);
 }  // namespace text
 
 }  // namespace simile

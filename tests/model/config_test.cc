@@ -170,6 +170,22 @@ TEST(DescribeModel, MissingFiles) {
   EXPECT_EQ(describe_model(dir.str()).status().code(), Status::Code::kCorrupt);
 }
 
+TEST(DescribeModel, SentencePieceFileWhenThereIsNoTokenizerJson) {
+  TempDir dir;
+  write_bytes(dir.file("config.json"), kMiniConfig);
+  write_bytes(dir.file("spiece.model"), "");
+  auto m = describe_model(dir.str());
+  ASSERT_TRUE(m.is_ok()) << m.status().message();
+  EXPECT_EQ(m->tokenizer_file, "spiece.model");
+  EXPECT_EQ(m->tokenizer_path(), m->encoder_dir + "/spiece.model");
+
+  // tokenizer.json wins when both are there.
+  write_bytes(dir.file("tokenizer.json"), "{}");
+  m = describe_model(dir.str());
+  ASSERT_TRUE(m.is_ok()) << m.status().message();
+  EXPECT_EQ(m->tokenizer_file, "tokenizer.json");
+}
+
 TEST(LoadEncoderWeights, ChecksEveryShapeAgainstTheConfig) {
   // A one-layer BERT with hidden 8, 2 heads, FFN 16, 10 words, 4 positions,
   // built tensor by tensor from the table itself; then one tensor is wrong.

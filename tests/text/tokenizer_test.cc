@@ -175,6 +175,51 @@ TEST(TokenizerTruncation, PairLongestFirst) {
   EXPECT_EQ(too_short.status().code(), Status::Code::kInvalidArgument);
 }
 
+// Hugging Face tokenizers 0.23 stops tokenizing a text once a word brings it
+// to max_length tokens; LongestFirst then sees two long texts as equally long
+// and gives the second the odd token. Found by the *-longest-first-* goldens.
+TEST(TokenizerTruncation, LongestFirstSeesTextsCutAtMaxLengthFirst) {
+  auto tok = load("bert-base-uncased");
+  ASSERT_NE(tok, nullptr);
+  auto xs = [](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += i ? " x" : "x";
+    return s;
+  };
+  tok->set_truncation(TruncationOptions{16});  // 13 tokens for the two texts
+  auto both_long = tok->encode_pair(xs(17), xs(16));
+  ASSERT_TRUE(both_long.is_ok());
+  EXPECT_EQ(std::count(both_long->type_ids.begin(), both_long->type_ids.end(), 0), 2 + 6);
+  // When the shorter one is under max_length, the longer gets the odd token.
+  auto one_short = tok->encode_pair(xs(17), xs(15));
+  ASSERT_TRUE(one_short.is_ok());
+  EXPECT_EQ(std::count(one_short->type_ids.begin(), one_short->type_ids.end(), 0), 2 + 7);
+}
+
+TEST(TokenizerTruncation, OnlyStrategiesFailWhenTheirTextIsTooShort) {
+  auto tok = load("bert-base-uncased");
+  ASSERT_NE(tok, nullptr);
+  tok->set_truncation(TruncationOptions{8, Side::kRight, TruncationOptions::Strategy::kOnlyFirst});
+  auto first = tok->encode_pair("a b", "c d e f g h");
+  ASSERT_FALSE(first.is_ok());
+  EXPECT_EQ(first.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(first.status().message().find("first text (2 tokens) is too short"), std::string::npos)
+      << first.status().message();
+  auto fits = tok->encode_pair("a b c d e f", "g h");
+  ASSERT_TRUE(fits.is_ok()) << fits.status().message();
+  EXPECT_EQ(fits->ids, (Ids{101, 1037, 1038, 1039, 102, 1043, 1044, 102}));
+
+  tok->set_truncation(TruncationOptions{4, Side::kLeft, TruncationOptions::Strategy::kOnlySecond});
+  auto single = tok->encode("a b c");
+  ASSERT_FALSE(single.is_ok());
+  EXPECT_NE(single.status().message().find("needs a pair"), std::string::npos) << single.status().message();
+  auto left = tok->encode_pair("a", "b c d e");
+  ASSERT_FALSE(left.is_ok());  // 4 - 3 special tokens leaves no room for any of the second text
+  auto left_ok = tok->encode_pair("", "b c d e");
+  ASSERT_TRUE(left_ok.is_ok()) << left_ok.status().message();
+  EXPECT_EQ(left_ok->ids, (Ids{101, 102, 1041, 102}));
+}
+
 TEST(TokenizerPadding, FileSettingsAndOverrides) {
   auto tok = load("all-MiniLM-L6-v2");  // truncation 128, padding Fixed 128 in the file
   ASSERT_NE(tok, nullptr);
@@ -310,6 +355,14 @@ TEST(TokenizerLoading, UnsupportedComponentsAreNamed) {
   auto post = Tokenizer::from_json(tokenizer_json(kTinyWordPiece, R"("post_processor": {"type": "Sequence"}, )"));
   ASSERT_FALSE(post.is_ok());
   EXPECT_NE(post.status().message().find("post-processor 'Sequence'"), std::string::npos);
+  auto model = Tokenizer::from_json(tokenizer_json(R"({"type": "WordLevel", "vocab": {"a": 0}, "unk_token": "a"})"));
+  ASSERT_FALSE(model.is_ok());
+  EXPECT_EQ(model.status().code(), Status::Code::kUnsupported);
+  EXPECT_NE(model.status().message().find("model type 'WordLevel'"), std::string::npos) << model.status().message();
+  auto dropout = Tokenizer::from_json(
+      tokenizer_json(R"({"type": "BPE", "dropout": 0.1, "vocab": {"a": 0}, "merges": [], "unk_token": "a"})"));
+  ASSERT_FALSE(dropout.is_ok());
+  EXPECT_NE(dropout.status().message().find("BPE dropout"), std::string::npos) << dropout.status().message();
 }
 
 TEST(TokenizerLoading, MissingFileAndBadJsonAreErrors) {

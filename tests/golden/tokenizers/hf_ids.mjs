@@ -24,6 +24,7 @@
 //   offsets        flat [begin0, end0, begin1, end1, ...]
 //   pad            {"n", "id", "token", "type_id"}: a uniform run of n
 //                  trailing padding tokens, cut from all the fields above
+// A text the library refuses to encode is {"error": message}.
 //
 // The tokenizers package is found through SIMILE_NODE_DIR (default:
 // scripts/node of this checkout).
@@ -63,9 +64,18 @@ function readInputs(path, format) {
   return items.map((t) => [t]);
 }
 
+// --truncation / a manifest "truncation": 'file', 'none' / null, a max length,
+// or (manifest only) {"max_length", "strategy", "direction"} with
+// tokenizer.json's names (LongestFirst, OnlyFirst, OnlySecond; Right, Left).
 function configure(tok, truncation, padding) {
   if (truncation === 'none' || truncation === null) tok.disableTruncation();
-  else if (truncation !== 'file' && truncation !== undefined) tok.setTruncation(Number(truncation));
+  else if (typeof truncation === 'object') {
+    tok.setTruncation(truncation.max_length, {
+      strategy: truncation.strategy || 'LongestFirst',
+      direction: (truncation.direction || 'Right').toLowerCase(),
+      stride: 0,
+    });
+  } else if (truncation !== 'file' && truncation !== undefined) tok.setTruncation(Number(truncation));
   if (padding === 'none' || padding === null) tok.disablePadding();
   else if (typeof padding === 'string' && padding.startsWith('fixed:')) {
     tok.setPadding({ maxLength: Number(padding.slice(6)) });
@@ -142,7 +152,14 @@ async function encodeAll(tokenizerFile, inputs, opts) {
   const tokenOf = opts.compact ? tokenOfTable(tokenizerFile) : null;
   const lines = [];
   for (const [a, b] of inputs) {
-    const enc = await tok.encode(a, b === undefined ? null : b, { addSpecialTokens: true });
+    let enc;
+    try {
+      enc = await tok.encode(a, b === undefined ? null : b, { addSpecialTokens: true });
+    } catch (e) {
+      // e.g. OnlyFirst truncation of a first text shorter than what must go.
+      lines.push(JSON.stringify({ error: e.message }));
+      continue;
+    }
     const all = {
       ids: enc.getIds(), tokens: enc.getTokens(), type_ids: enc.getTypeIds(),
       attention_mask: enc.getAttentionMask(), offsets: enc.getOffsets(),

@@ -7,6 +7,8 @@
 #                                        (hf_byte_level_classes.mjs), then src/text/onig_classes_table.inc
 #   CONFIG.SET.jsonl                     encodings for manifest.json (hf_ids.mjs)
 #   t5-variants.jsonl                    t5's vocab under other pipelines (unigram_variants.mjs)
+#   NAME.SET.jsonl for "sentencepiece"   ids of SentencePiece .model files from Debian's
+#                                        spm_encode (spm_ids.py; scripts/setup.sh --peers)
 # Tokenizer files are read in place from the shared dir (SIMILE_SHARED_DIR,
 # default ../shared beside the checkout).
 #   tests/golden/tokenizers/regen.sh
@@ -25,3 +27,4 @@ node "$here/hf_byte_level_classes.mjs" > "$here/hf_byte_level_classes.txt"
 python3 "$src/src/text/gen_onig_classes.py" > "$src/src/text/onig_classes_table.inc"
 node "$here/hf_ids.mjs" --manifest "$here/manifest.json" --shared-dir "$shared"
 node "$here/unigram_variants.mjs" "$shared" > "$here/t5-variants.jsonl"
+python3 "$here/spm_ids.py" --manifest "$here/manifest.json" --shared-dir "$shared"

@@ -191,14 +191,19 @@ TEST(Attention, SimdMatchesScalar) {
     for (size_t n : {1u, 2u, 7u, 8u, 9u, 31u, 33u, 100u}) {
       const size_t ld = 3 * d + 5;  // strided rows, as in the fused QKV matrix
       auto qkv = random_floats(n * ld, static_cast<uint32_t>(n * 100 + d), -2, 2);
-      std::vector<float> a(n * (d + 3), 9.0f), b(n * (d + 3), 9.0f);
-      std::vector<float> scratch(attention_scratch_floats(n, d));
-      const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-      attention_head(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, a.data(), d + 3, n, d, scale, scratch.data(),
-                     Isa::kAvx2);
-      attention_head(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, b.data(), d + 3, n, d, scale, scratch.data(),
-                     Isa::kScalar);
-      for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 2e-6) << "d=" << d << " n=" << n << " i=" << i;
+      auto bias_values = random_floats(n * n, static_cast<uint32_t>(n + d), -2, 2);
+      for (ScoreBias bias : {ScoreBias{}, ScoreBias{bias_values.data(), static_cast<std::ptrdiff_t>(n)}}) {
+        std::vector<float> a(n * (d + 3), 9.0f), b(n * (d + 3), 9.0f);
+        std::vector<float> scratch(attention_scratch_floats(n, d));
+        const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+        attention_head(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, a.data(), d + 3, n, d, scale, bias,
+                       scratch.data(), Isa::kAvx2);
+        attention_head(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, b.data(), d + 3, n, d, scale, bias,
+                       scratch.data(), Isa::kScalar);
+        for (size_t i = 0; i < a.size(); ++i)
+          ASSERT_NEAR(a[i], b[i], 2e-6) << "d=" << d << " n=" << n << " i=" << i
+                                        << " bias=" << (bias.values != nullptr);
+      }
     }
   }
 }
@@ -288,24 +293,6 @@ TEST(Attention, ReadsABandBiasWithNegativeStride) {
     attention_head(q.data(), k.data(), v.data(), d, out.data(), d, n, d, 0.5f, ScoreBias{band.data() + (n - 1), -1},
                    scratch.data(), isa);
     for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expected[i], 1e-6) << isa_name(isa);
-  }
-}
-
-TEST(Attention, BiasedSimdMatchesScalar) {
-  SKIP_WITHOUT_AVX2();
-  for (size_t d : {8u, 32u, 24u}) {
-    for (size_t n : {1u, 2u, 7u, 8u, 9u, 31u, 33u, 100u}) {
-      const size_t ld = 3 * d + 5;
-      auto qkv = random_floats(n * ld, static_cast<uint32_t>(n * 100 + d + 7), -2, 2);
-      auto bias = random_floats(n * n, static_cast<uint32_t>(n + d), -2, 2);
-      std::vector<float> a(n * d), b(n * d);
-      std::vector<float> scratch(attention_scratch_floats(n, d));
-      const ScoreBias sb{bias.data(), static_cast<std::ptrdiff_t>(n)};
-      for (auto [isa, out] : {std::pair{Isa::kAvx2, &a}, std::pair{Isa::kScalar, &b}})
-        attention_head(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, out->data(), d, n, d, 0.3f, sb,
-                       scratch.data(), isa);
-      for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 2e-6) << "d=" << d << " n=" << n << " i=" << i;
-    }
   }
 }
 

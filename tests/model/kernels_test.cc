@@ -208,38 +208,8 @@ TEST(Attention, SimdMatchesScalar) {
   }
 }
 
-TEST(Attention, EqualsPaddedBatchWithAdditiveKeyMask) {
-  // What the packed layout replaces: n real tokens padded to L with garbage
-  // keys masked by adding the most negative float, as PyTorch BERT does.
-  const size_t n = 5, L = 9, d = 16;
-  auto q = random_floats(L * d, 1), k = random_floats(L * d, 2), v = random_floats(L * d, 3);
-  const float scale = 0.25f;
-  std::vector<float> padded(n * d);
-  for (size_t i = 0; i < n; ++i) {
-    std::vector<double> p(L);
-    double mx = -1e300, sum = 0;
-    for (size_t j = 0; j < L; ++j) {
-      double s = 0;
-      for (size_t c = 0; c < d; ++c) s += double(q[i * d + c]) * k[j * d + c];
-      p[j] = s * scale + (j < n ? 0.0 : double(std::numeric_limits<float>::lowest()));
-      mx = std::max(mx, p[j]);
-    }
-    for (auto& x : p) sum += (x = std::exp(x - mx));
-    for (size_t c = 0; c < d; ++c) {
-      double acc = 0;
-      for (size_t j = 0; j < L; ++j) acc += p[j] / sum * v[j * d + c];
-      padded[i * d + c] = static_cast<float>(acc);
-    }
-  }
-  for (Isa isa : {Isa::kScalar, best_isa()}) {
-    std::vector<float> out(n * d), scratch(attention_scratch_floats(n, d));
-    attention_head(q.data(), k.data(), v.data(), d, out.data(), d, n, d, scale, scratch.data(), isa);
-    for (size_t i = 0; i < out.size(); ++i) EXPECT_NEAR(out[i], padded[i], 1e-6) << isa_name(isa);
-  }
-}
-
-// softmax_j(scale * q[i] . k[j] + bias[i][j]) . v in double: the reference for
-// the biased kernels (bias: n x n, row-major).
+// softmax_j(scale * q[i] . k[j] + bias[i][j]) . v in double, for n queries
+// and keys (bias: n x n, row-major): the reference of the attention kernels.
 std::vector<float> biased_attention_reference(const std::vector<float>& q, const std::vector<float>& k,
                                               const std::vector<float>& v, const std::vector<float>& bias, size_t n,
                                               size_t d, float scale) {
@@ -261,6 +231,23 @@ std::vector<float> biased_attention_reference(const std::vector<float>& q, const
     }
   }
   return out;
+}
+
+TEST(Attention, EqualsPaddedBatchWithAdditiveKeyMask) {
+  // What the packed layout replaces: n real tokens padded to L with garbage
+  // keys masked by adding the most negative float, as PyTorch BERT does.
+  const size_t n = 5, L = 9, d = 16;
+  auto q = random_floats(L * d, 1), k = random_floats(L * d, 2), v = random_floats(L * d, 3);
+  const float scale = 0.25f;
+  std::vector<float> mask(L * L, 0.0f);
+  for (size_t i = 0; i < L; ++i)
+    for (size_t j = n; j < L; ++j) mask[i * L + j] = std::numeric_limits<float>::lowest();
+  const std::vector<float> padded = biased_attention_reference(q, k, v, mask, L, d, scale);
+  for (Isa isa : {Isa::kScalar, best_isa()}) {
+    std::vector<float> out(n * d), scratch(attention_scratch_floats(n, d));
+    attention_head(q.data(), k.data(), v.data(), d, out.data(), d, n, d, scale, scratch.data(), isa);
+    for (size_t i = 0; i < out.size(); ++i) EXPECT_NEAR(out[i], padded[i], 1e-6) << isa_name(isa);
+  }
 }
 
 TEST(Attention, AddsADenseScoreBias) {

@@ -107,10 +107,7 @@ class MPNet(nn.Module):
         names = {"query": "attention.attn.q", "key": "attention.attn.k", "value": "attention.attn.v",
                  "attn_out": "attention.attn.o", "attn_norm": "attention.LayerNorm",
                  "intermediate": "intermediate.dense", "output": "output.dense", "out_norm": "output.LayerNorm"}
-        for i, layer in enumerate(self.layers):
-            for name, t in layer.state_dict().items():
-                module, param = name.split(".")
-                out["encoder.layer.%d.%s.%s" % (i, names[module], param)] = t
+        out.update(gen_bert.layer_state_dict(self.layers, names))
         return out
 
 

@@ -4,11 +4,16 @@
 #include <cstring>
 
 #include "model/bert.h"
+#include "model/mpnet.h"
+#include "model/roberta.h"
 #include "util/check.h"
 
 namespace simile {
 
 namespace {
+
+// RobertaConfig's and XLMRobertaConfig's pad_token_id when config.json has none.
+constexpr int64_t kDefaultPadTokenId = 1;
 
 size_t dim_value(Dim d, const EncoderConfig& c) {
   switch (d) {
@@ -22,6 +27,10 @@ size_t dim_value(Dim d, const EncoderConfig& c) {
       return c.max_position_embeddings;
     case Dim::kTokenTypes:
       return c.type_vocab_size;
+    case Dim::kHeads:
+      return c.num_attention_heads;
+    case Dim::kRelativeBuckets:
+      return c.relative_attention_num_buckets;
   }
   return 0;
 }
@@ -38,6 +47,10 @@ const char* dim_field(Dim d) {
       return "max_position_embeddings";
     case Dim::kTokenTypes:
       return "type_vocab_size";
+    case Dim::kHeads:
+      return "num_attention_heads";
+    case Dim::kRelativeBuckets:
+      return "relative_attention_num_buckets";
   }
   return "?";
 }
@@ -91,7 +104,8 @@ Result<const TensorView*> find_checked(const TensorSpec& spec, const std::string
 }  // namespace
 
 const std::vector<Architecture>& architectures() {
-  static const std::vector<Architecture> kArchitectures = {bert_architecture()};
+  static const std::vector<Architecture> kArchitectures = {bert_architecture(), roberta_architecture(),
+                                                           mpnet_architecture()};
   return kArchitectures;
 }
 
@@ -105,12 +119,52 @@ Result<const Architecture*> find_architecture(const EncoderConfig& config) {
                                  " (supported: " + join(a.hidden_acts) + ")");
     if (config.position_embedding_type != "absolute")
       return Status::unsupported("position_embedding_type '" + config.position_embedding_type +
-                                 "' is not supported (only absolute)");
+                                 "' is not supported for " + a.family + " (only absolute)");
+    if (a.position_ids == PositionIds::kAfterPadToken) {
+      const int64_t pad = config.pad_token_id.value_or(kDefaultPadTokenId);
+      if (pad < 0)
+        return Status::unsupported("pad_token_id " + std::to_string(pad) + " is not supported for " + a.family +
+                                   ", which numbers positions from pad_token_id + 1");
+      if (static_cast<uint64_t>(pad) + 1 >= config.max_position_embeddings)
+        return Status::corrupt("config.json: " + std::string(a.family) +
+                               " numbers positions from pad_token_id + 1 = " + std::to_string(pad + 1) +
+                               ", past max_position_embeddings " + std::to_string(config.max_position_embeddings));
+    }
+    if (max_text_tokens(a, config) == 0)
+      return Status::corrupt("config.json: max_position_embeddings " + std::to_string(config.max_position_embeddings) +
+                             " leaves no position for text");
+    if (a.check_config != nullptr) SIMILE_RETURN_IF_ERROR(a.check_config(config));
     return &a;
   }
   return Status::unsupported("architecture " + config.architecture +
                              (config.model_type.empty() ? "" : " (model_type '" + config.model_type + "')") +
-                             " is not supported; simile runs BERT-family encoders: " + supported_list());
+                             " is not supported; simile runs these encoders: " + supported_list());
+}
+
+std::optional<int32_t> padding_index(const Architecture& arch, const EncoderConfig& config) {
+  switch (arch.position_ids) {
+    case PositionIds::kFromZero:
+      return std::nullopt;
+    case PositionIds::kAfterPadToken:
+      return static_cast<int32_t>(config.pad_token_id.value_or(kDefaultPadTokenId));
+    case PositionIds::kAfterOne:
+      return 1;
+  }
+  return std::nullopt;
+}
+
+size_t max_text_tokens(const Architecture& arch, const EncoderConfig& config) {
+  const std::optional<int32_t> pad = padding_index(arch, config);
+  const size_t skipped = pad ? static_cast<size_t>(*pad) + 1 : 0;
+  return config.max_position_embeddings > skipped ? config.max_position_embeddings - skipped : 0;
+}
+
+std::string describe_max_text_tokens(const Architecture& arch, const EncoderConfig& config) {
+  const std::string tokens = std::to_string(max_text_tokens(arch, config)) + " tokens";
+  const std::optional<int32_t> pad = padding_index(arch, config);
+  if (!pad) return tokens + " (max_position_embeddings)";
+  return tokens + " (max_position_embeddings " + std::to_string(config.max_position_embeddings) + ", of which " +
+         arch.family + " numbers text from " + std::to_string(*pad + 1) + ")";
 }
 
 Result<EncoderWeights> load_encoder_weights(const Architecture& arch, const EncoderConfig& config,

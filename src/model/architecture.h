@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,7 @@ class Encoder {
 };
 
 // A dimension of a tensor shape, as a config.json field.
-enum class Dim : uint8_t { kHidden, kIntermediate, kVocab, kPositions, kTokenTypes };
+enum class Dim : uint8_t { kHidden, kIntermediate, kVocab, kPositions, kTokenTypes, kHeads, kRelativeBuckets };
 
 struct TensorSpec {
   const char* name;  // after the weight prefix; "{}" stands for the layer index
@@ -65,6 +66,17 @@ struct EncoderWeights {
   std::vector<std::vector<const float*>> layers;  // [layer][layer_tensors index]
 };
 
+// How a family numbers the positions of a text's tokens.
+enum class PositionIds : uint8_t {
+  kFromZero,  // 0, 1, 2, ... (BERT)
+  // The rest number them as fairseq does: from padding_index + 1, except that
+  // a token equal to padding_index takes that index and is not counted
+  // (transformers' create_position_ids_from_input_ids). The first
+  // padding_index + 1 rows of the position table are never reached by text.
+  kAfterPadToken,  // padding_index = config.json pad_token_id (RoBERTa, XLM-R)
+  kAfterOne,       // padding_index = 1, whatever pad_token_id says (MPNetEmbeddings fixes it)
+};
+
 struct Architecture {
   const char* family;                        // "bert"
   std::vector<const char*> model_types;      // config.json "model_type" values
@@ -75,12 +87,28 @@ struct Architecture {
   std::vector<TensorSpec> layer_tensors;
   // Builds the encoder from checked weights.
   std::unique_ptr<Encoder> (*make)(const EncoderConfig& config, EncoderWeights weights);
+  PositionIds position_ids = PositionIds::kFromZero;
+  // Rejects config values the family's forward pass does not implement
+  // (unsupported, naming the field); null: nothing beyond the common checks.
+  Status (*check_config)(const EncoderConfig& config) = nullptr;
 };
 
 const std::vector<Architecture>& architectures();
 
 // The entry for a config, or unsupported with a message listing what is.
 Result<const Architecture*> find_architecture(const EncoderConfig& config);
+
+// The padding index of fairseq-style position numbering, or nullopt for
+// kFromZero. Precondition: find_architecture() accepted the config.
+std::optional<int32_t> padding_index(const Architecture& arch, const EncoderConfig& config);
+
+// The most tokens one text may have: max_position_embeddings, less the
+// padding_index + 1 rows that fairseq-style numbering skips (514 -> 512).
+size_t max_text_tokens(const Architecture& arch, const EncoderConfig& config);
+
+// max_text_tokens() with its reason, for messages: "512 tokens
+// (max_position_embeddings 514, of which roberta numbers text from 2)".
+std::string describe_max_text_tokens(const Architecture& arch, const EncoderConfig& config);
 
 // Finds every tensor of the architecture (trying each weight prefix), checks
 // its shape against the config and converts it to fp32.

@@ -9,6 +9,7 @@
 #include "model/kernels/attention.h"
 #include "model/kernels/elementwise.h"
 #include "model/kernels/gemm.h"
+#include "model/relative_position.h"
 #include "util/check.h"
 
 namespace simile {
@@ -19,7 +20,8 @@ namespace {
 enum EmbeddingTensor { kWordEmb, kPositionEmb, kTypeEmb, kEmbNormW, kEmbNormB };
 // Query, key and value come in that order, weights then biases, so that in
 // the weight arena they form one [3H, H] matrix and one [3H] bias: a single
-// GEMM computes all three projections.
+// GEMM computes all three projections. Every BERT-style family lists its
+// layer tensors in this order.
 enum LayerTensor {
   kQueryW,
   kKeyW,
@@ -37,6 +39,7 @@ enum LayerTensor {
   kFfnOutB,
   kFfnNormW,
   kFfnNormB,
+  kLayerTensors
 };
 
 using D = Dim;
@@ -79,11 +82,35 @@ Architecture make_table_entry() {
   };
 }
 
-class BertEncoder final : public Encoder {
+// The position ids of one sequence, token by token (PositionIds).
+class PositionCounter {
  public:
-  BertEncoder(const EncoderConfig& config, EncoderWeights weights) : config_(config), w_(std::move(weights)) {
+  explicit PositionCounter(std::optional<int32_t> padding_index)
+      : padding_index_(padding_index), next_(padding_index ? static_cast<size_t>(*padding_index) + 1 : 0) {}
+
+  size_t position_of(int32_t id) { return padding_index_ && id == *padding_index_ ? static_cast<size_t>(id) : next_++; }
+
+ private:
+  std::optional<int32_t> padding_index_;
+  size_t next_;
+};
+
+class BertStyleEncoder final : public Encoder {
+ public:
+  BertStyleEncoder(const Architecture& arch, const EncoderConfig& config, EncoderWeights weights,
+                   const BertStyleEmbeddings& embeddings)
+      : config_(config),
+        w_(std::move(weights)),
+        e_(embeddings),
+        padding_index_(padding_index(arch, config)),
+        max_tokens_(max_text_tokens(arch, config)),
+        max_tokens_text_(describe_max_text_tokens(arch, config)) {
     const size_t hh = config.hidden_size * config.hidden_size, h = config.hidden_size;
+    SIMILE_CHECK(e_.word != nullptr && e_.position != nullptr && e_.norm_weight != nullptr && e_.norm_bias != nullptr);
+    SIMILE_CHECK(e_.relative_attention_bias == nullptr ||
+                 config.relative_attention_num_buckets >= kRelativePositionBuckets);
     for (const auto& l : w_.layers) {
+      SIMILE_CHECK(l.size() == kLayerTensors);
       SIMILE_CHECK(l[kKeyW] == l[kQueryW] + hh && l[kValueW] == l[kKeyW] + hh);
       SIMILE_CHECK(l[kKeyB] == l[kQueryB] + h && l[kValueB] == l[kKeyB] + h);
     }
@@ -96,9 +123,13 @@ class BertEncoder final : public Encoder {
  private:
   EncoderConfig config_;
   EncoderWeights w_;
+  BertStyleEmbeddings e_;
+  std::optional<int32_t> padding_index_;
+  size_t max_tokens_;
+  std::string max_tokens_text_;
 };
 
-Status BertEncoder::forward(const TokenBatch& batch, float* out, FloatBuffer& workspace, int threads) const {
+Status BertStyleEncoder::forward(const TokenBatch& batch, float* out, FloatBuffer& workspace, int threads) const {
   const size_t T = batch.tokens();
   const size_t S = batch.sequences();
   const size_t H = config_.hidden_size;
@@ -111,28 +142,33 @@ Status BertEncoder::forward(const TokenBatch& batch, float* out, FloatBuffer& wo
 
   size_t max_len = 0;
   for (size_t s = 0; s < S; ++s) max_len = std::max(max_len, batch.length(s));
-  if (max_len > config_.max_position_embeddings)
-    return Status::invalid_argument("a text of " + std::to_string(max_len) + " tokens exceeds the model's " +
-                                    std::to_string(config_.max_position_embeddings) + " positions");
+  if (max_len > max_tokens_)
+    return Status::invalid_argument("a text of " + std::to_string(max_len) +
+                                    " tokens is longer than the model takes: " + max_tokens_text_);
   for (size_t t = 0; t < T; ++t) {
     if (batch.ids[t] < 0 || static_cast<size_t>(batch.ids[t]) >= config_.vocab_size)
       return Status::invalid_argument("token id " + std::to_string(batch.ids[t]) +
                                       " is outside the model's vocabulary of " + std::to_string(config_.vocab_size));
-    if (batch.type_ids[t] < 0 || static_cast<size_t>(batch.type_ids[t]) >= config_.type_vocab_size)
+    if (e_.token_type != nullptr &&
+        (batch.type_ids[t] < 0 || static_cast<size_t>(batch.type_ids[t]) >= config_.type_vocab_size))
       return Status::invalid_argument("token type id " + std::to_string(batch.type_ids[t]) +
                                       " is outside the model's " + std::to_string(config_.type_vocab_size) +
                                       " token types");
   }
 
-  // Workspace: qkv [T, 3H] | ctx [T, H] | tmp [T, H] | ffn [T, I] | attention scratch per thread.
+  // Workspace: qkv [T, 3H] | ctx [T, H] | tmp [T, H] | ffn [T, I] | attention
+  // scratch per thread | relative position bias [heads, 2 max_len - 1].
   const size_t attn_scratch = kernels::attention_scratch_floats(max_len, hd);
-  const size_t need = T * 3 * H + 2 * T * H + T * I + static_cast<size_t>(threads) * attn_scratch;
+  const size_t band_width = 2 * max_len - 1;
+  const size_t band_floats = e_.relative_attention_bias != nullptr ? heads * band_width : 0;
+  const size_t need = T * 3 * H + 2 * T * H + T * I + static_cast<size_t>(threads) * attn_scratch + band_floats;
   workspace.reserve(need);
   float* qkv = workspace.data();
   float* ctx = qkv + T * 3 * H;
   float* tmp = ctx + T * H;
   float* ffn = tmp + T * H;
   float* scratch = ffn + T * I;
+  float* band = scratch + static_cast<size_t>(threads) * attn_scratch;
 
   // The running hidden state alternates between `out` and `tmp`: each
   // residual block writes LayerNorm(sublayer + residual) into the other.
@@ -144,15 +180,23 @@ Status BertEncoder::forward(const TokenBatch& batch, float* out, FloatBuffer& wo
   // Embeddings: (word + position) + token type, then LayerNorm.
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
   for (long s = 0; s < static_cast<long>(S); ++s) {
-    for (size_t t = batch.offsets[s], pos = 0; t < batch.offsets[s + 1]; ++t, ++pos) {
-      const float* w = w_.embeddings[kWordEmb] + static_cast<size_t>(batch.ids[t]) * H;
-      const float* p = w_.embeddings[kPositionEmb] + pos * H;
-      const float* ty = w_.embeddings[kTypeEmb] + static_cast<size_t>(batch.type_ids[t]) * H;
+    PositionCounter positions(padding_index_);
+    for (size_t t = batch.offsets[s]; t < batch.offsets[s + 1]; ++t) {
+      const float* w = e_.word + static_cast<size_t>(batch.ids[t]) * H;
+      const float* p = e_.position + positions.position_of(batch.ids[t]) * H;
       float* row = x + t * H;
-      for (size_t c = 0; c < H; ++c) row[c] = (w[c] + p[c]) + ty[c];
+      if (e_.token_type != nullptr) {
+        const float* ty = e_.token_type + static_cast<size_t>(batch.type_ids[t]) * H;
+        for (size_t c = 0; c < H; ++c) row[c] = (w[c] + p[c]) + ty[c];
+      } else {
+        for (size_t c = 0; c < H; ++c) row[c] = w[c] + p[c];
+      }
     }
   }
-  kernels::bias_residual_layer_norm(x, nullptr, nullptr, w_.embeddings[kEmbNormW], w_.embeddings[kEmbNormB], T, H, eps);
+  kernels::bias_residual_layer_norm(x, nullptr, nullptr, e_.norm_weight, e_.norm_bias, T, H, eps);
+  // The relative position bias depends only on key - query, so one band per
+  // head, computed once, serves every sequence and every layer.
+  if (band_floats > 0) relative_position_bias_band(e_.relative_attention_bias, heads, max_len, band);
 
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
   const long pairs = static_cast<long>(S * heads);
@@ -172,8 +216,10 @@ Status BertEncoder::forward(const TokenBatch& batch, float* out, FloatBuffer& wo
         const size_t s = static_cast<size_t>(p) / heads, h = static_cast<size_t>(p) % heads;
         const size_t first = batch.offsets[s];
         const float* q = qkv + first * 3 * H + h * hd;
+        kernels::ScoreBias bias;
+        if (band_floats > 0) bias = {band + h * band_width + (max_len - 1), -1};
         kernels::attention_head(q, q + H, q + 2 * H, 3 * H, ctx + first * H + h * hd, H, batch.length(s), hd, scale,
-                                mine);
+                                bias, mine);
       }
     }
     kernels::gemm_nt(T, H, H, ctx, H, w[kAttnOutW], H, y, H);
@@ -197,10 +243,26 @@ Status BertEncoder::forward(const TokenBatch& batch, float* out, FloatBuffer& wo
 }
 
 std::unique_ptr<Encoder> make_bert(const EncoderConfig& config, EncoderWeights weights) {
-  return std::make_unique<BertEncoder>(config, std::move(weights));
+  const BertStyleEmbeddings e = bert_embeddings(weights);
+  return make_bert_style_encoder(bert_architecture(), config, std::move(weights), e);
 }
 
 }  // namespace
+
+BertStyleEmbeddings bert_embeddings(const EncoderWeights& weights) {
+  BertStyleEmbeddings e;
+  e.word = weights.embeddings[kWordEmb];
+  e.position = weights.embeddings[kPositionEmb];
+  e.token_type = weights.embeddings[kTypeEmb];
+  e.norm_weight = weights.embeddings[kEmbNormW];
+  e.norm_bias = weights.embeddings[kEmbNormB];
+  return e;
+}
+
+std::unique_ptr<Encoder> make_bert_style_encoder(const Architecture& arch, const EncoderConfig& config,
+                                                 EncoderWeights weights, const BertStyleEmbeddings& embeddings) {
+  return std::make_unique<BertStyleEncoder>(arch, config, std::move(weights), embeddings);
+}
 
 const Architecture& bert_architecture() {
   static const Architecture arch = make_table_entry();

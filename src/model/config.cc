@@ -125,6 +125,11 @@ Result<EncoderConfig> parse_encoder_config(const std::string& json_text) {
   SIMILE_RETURN_IF_ERROR(read_count(j, "type_vocab_size", &c.type_vocab_size, file));
   SIMILE_RETURN_IF_ERROR(read_string(j, "hidden_act", &c.hidden_act, file));
   SIMILE_RETURN_IF_ERROR(read_string(j, "position_embedding_type", &c.position_embedding_type, file));
+  SIMILE_RETURN_IF_ERROR(read_count(j, "relative_attention_num_buckets", &c.relative_attention_num_buckets, file));
+  // Any integer, unchecked here: only the architectures that number positions
+  // from it judge it (some BERT configs carry -1 or null).
+  if (auto pad = j.find("pad_token_id"); pad != j.end() && pad->is_number_integer())
+    c.pad_token_id = pad->get<int64_t>();
   auto eps = j.find("layer_norm_eps");
   if (eps != j.end() && !eps->is_null()) {
     if (!eps->is_number() || eps->get<double>() < 0)
@@ -257,13 +262,14 @@ Result<ModelDescription> describe_model(const std::string& dir_arg) {
   }
 
   // Tokens per text, as sentence-transformers decides it; never more than the
-  // position table holds.
-  size_t max_tokens = m.encoder.max_position_embeddings;
+  // position table holds (RoBERTa's 514 positions hold 512 tokens).
+  const size_t positions_hold = max_text_tokens(*m.architecture, m.encoder);
+  size_t max_tokens = positions_hold;
   if (m.pipeline.max_seq_length)
     max_tokens = *m.pipeline.max_seq_length;
   else if (m.pipeline.tokenizer_max_length)
     max_tokens = std::min(max_tokens, *m.pipeline.tokenizer_max_length);
-  m.max_tokens = std::min(max_tokens, m.encoder.max_position_embeddings);
+  m.max_tokens = std::min(max_tokens, positions_hold);
   return m;
 }
 

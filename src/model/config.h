@@ -10,10 +10,12 @@
 //
 // Missing sentence-transformers files mean what they mean to
 // sentence-transformers: mean pooling, no normalisation, and
-// max tokens = min(tokenizer model_max_length, max_position_embeddings).
+// max tokens = min(tokenizer model_max_length, max_position_embeddings), and
+// never more than the position table holds (max_text_tokens()).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -40,6 +42,9 @@ struct EncoderConfig {
   float layer_norm_eps = 1e-12f;
   std::string hidden_act = "gelu";
   std::string position_embedding_type = "absolute";
+  // Absent from BERT's configs at times; RoBERTa's position ids start after it.
+  std::optional<int64_t> pad_token_id;
+  size_t relative_attention_num_buckets = 32;  // MPNet
 
   size_t head_dim() const { return hidden_size / num_attention_heads; }
 };

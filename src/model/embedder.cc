@@ -122,10 +122,10 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
   if (options.max_tokens) {
     if (*options.max_tokens < 2)
       return Status::invalid_argument("max tokens must be at least 2 (room for [CLS] and [SEP])");
-    if (*options.max_tokens > model.encoder.max_position_embeddings)
-      return Status::invalid_argument("max tokens " + std::to_string(*options.max_tokens) + " exceeds the " +
-                                      std::to_string(model.encoder.max_position_embeddings) + " positions of model " +
-                                      model.dir);
+    if (*options.max_tokens > max_text_tokens(*model.architecture, model.encoder))
+      return Status::invalid_argument("max tokens " + std::to_string(*options.max_tokens) + " is more than model " +
+                                      model.dir +
+                                      " takes: " + describe_max_text_tokens(*model.architecture, model.encoder));
     impl->model.max_tokens = *options.max_tokens;
   }
   impl->pooling = options.pooling.value_or(model.pipeline.pooling);

@@ -308,9 +308,11 @@ TEST(EmbedderErrors, ClearMessagesForBrokenModels) {
   }
   {
     TempDir dir;
-    derive_model_dir(dir.path(), {}, {{"config.json", R"({"architectures": ["MPNetForMaskedLM"], "model_type": "mpnet",
+    derive_model_dir(dir.path(), {},
+                     {{"config.json", R"({"architectures": ["DebertaV2Model"], "model_type": "deberta-v2",
                                                           "hidden_size": 768})"}});
-    expect(dir, Status::Code::kUnsupported, "bert");
+    expect(dir, Status::Code::kUnsupported, "deberta-v2");
+    expect(dir, Status::Code::kUnsupported, "bert (model_type bert");
   }
   {
     TempDir dir;

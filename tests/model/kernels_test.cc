@@ -191,16 +191,46 @@ TEST(Attention, SimdMatchesScalar) {
     for (size_t n : {1u, 2u, 7u, 8u, 9u, 31u, 33u, 100u}) {
       const size_t ld = 3 * d + 5;  // strided rows, as in the fused QKV matrix
       auto qkv = random_floats(n * ld, static_cast<uint32_t>(n * 100 + d), -2, 2);
-      std::vector<float> a(n * (d + 3), 9.0f), b(n * (d + 3), 9.0f);
-      std::vector<float> scratch(attention_scratch_floats(n, d));
-      const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-      attention_head(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, a.data(), d + 3, n, d, scale, scratch.data(),
-                     Isa::kAvx2);
-      attention_head(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, b.data(), d + 3, n, d, scale, scratch.data(),
-                     Isa::kScalar);
-      for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 2e-6) << "d=" << d << " n=" << n << " i=" << i;
+      auto bias_values = random_floats(n * n, static_cast<uint32_t>(n + d), -2, 2);
+      for (ScoreBias bias : {ScoreBias{}, ScoreBias{bias_values.data(), static_cast<std::ptrdiff_t>(n)}}) {
+        std::vector<float> a(n * (d + 3), 9.0f), b(n * (d + 3), 9.0f);
+        std::vector<float> scratch(attention_scratch_floats(n, d));
+        const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+        attention_head(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, a.data(), d + 3, n, d, scale, bias,
+                       scratch.data(), Isa::kAvx2);
+        attention_head(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, b.data(), d + 3, n, d, scale, bias,
+                       scratch.data(), Isa::kScalar);
+        for (size_t i = 0; i < a.size(); ++i)
+          ASSERT_NEAR(a[i], b[i], 2e-6) << "d=" << d << " n=" << n << " i=" << i
+                                        << " bias=" << (bias.values != nullptr);
+      }
     }
   }
+}
+
+// softmax_j(scale * q[i] . k[j] + bias[i][j]) . v in double, for n queries
+// and keys (bias: n x n, row-major): the reference of the attention kernels.
+std::vector<float> biased_attention_reference(const std::vector<float>& q, const std::vector<float>& k,
+                                              const std::vector<float>& v, const std::vector<float>& bias, size_t n,
+                                              size_t d, float scale) {
+  std::vector<float> out(n * d);
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<double> p(n);
+    double mx = -1e300, sum = 0;
+    for (size_t j = 0; j < n; ++j) {
+      double s = 0;
+      for (size_t c = 0; c < d; ++c) s += double(q[i * d + c]) * k[j * d + c];
+      p[j] = s * scale + bias[i * n + j];
+      mx = std::max(mx, p[j]);
+    }
+    for (auto& x : p) sum += (x = std::exp(x - mx));
+    for (size_t c = 0; c < d; ++c) {
+      double acc = 0;
+      for (size_t j = 0; j < n; ++j) acc += p[j] / sum * v[j * d + c];
+      out[i * d + c] = static_cast<float>(acc);
+    }
+  }
+  return out;
 }
 
 TEST(Attention, EqualsPaddedBatchWithAdditiveKeyMask) {
@@ -209,27 +239,47 @@ TEST(Attention, EqualsPaddedBatchWithAdditiveKeyMask) {
   const size_t n = 5, L = 9, d = 16;
   auto q = random_floats(L * d, 1), k = random_floats(L * d, 2), v = random_floats(L * d, 3);
   const float scale = 0.25f;
-  std::vector<float> padded(n * d);
-  for (size_t i = 0; i < n; ++i) {
-    std::vector<double> p(L);
-    double mx = -1e300, sum = 0;
-    for (size_t j = 0; j < L; ++j) {
-      double s = 0;
-      for (size_t c = 0; c < d; ++c) s += double(q[i * d + c]) * k[j * d + c];
-      p[j] = s * scale + (j < n ? 0.0 : double(std::numeric_limits<float>::lowest()));
-      mx = std::max(mx, p[j]);
-    }
-    for (auto& x : p) sum += (x = std::exp(x - mx));
-    for (size_t c = 0; c < d; ++c) {
-      double acc = 0;
-      for (size_t j = 0; j < L; ++j) acc += p[j] / sum * v[j * d + c];
-      padded[i * d + c] = static_cast<float>(acc);
-    }
-  }
+  std::vector<float> mask(L * L, 0.0f);
+  for (size_t i = 0; i < L; ++i)
+    for (size_t j = n; j < L; ++j) mask[i * L + j] = std::numeric_limits<float>::lowest();
+  const std::vector<float> padded = biased_attention_reference(q, k, v, mask, L, d, scale);
   for (Isa isa : {Isa::kScalar, best_isa()}) {
     std::vector<float> out(n * d), scratch(attention_scratch_floats(n, d));
     attention_head(q.data(), k.data(), v.data(), d, out.data(), d, n, d, scale, scratch.data(), isa);
     for (size_t i = 0; i < out.size(); ++i) EXPECT_NEAR(out[i], padded[i], 1e-6) << isa_name(isa);
+  }
+}
+
+TEST(Attention, AddsADenseScoreBias) {
+  for (size_t n : {1u, 2u, 7u, 9u, 33u}) {
+    const size_t d = 16;
+    auto q = random_floats(n * d, 11), k = random_floats(n * d, 12), v = random_floats(n * d, 13);
+    auto bias = random_floats(n * n, 14, -3, 3);
+    const auto expected = biased_attention_reference(q, k, v, bias, n, d, 0.25f);
+    for (Isa isa : {Isa::kScalar, best_isa()}) {
+      std::vector<float> out(n * d), scratch(attention_scratch_floats(n, d));
+      attention_head(q.data(), k.data(), v.data(), d, out.data(), d, n, d, 0.25f,
+                     ScoreBias{bias.data(), static_cast<std::ptrdiff_t>(n)}, scratch.data(), isa);
+      for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expected[i], 1e-6) << isa_name(isa) << " n=" << n;
+    }
+  }
+}
+
+TEST(Attention, ReadsABandBiasWithNegativeStride) {
+  // A bias that depends only on j - i, stored once per distance, as MPNet's
+  // relative positions are: band[(n - 1) + (j - i)], rows at stride -1.
+  const size_t n = 19, d = 8;
+  auto q = random_floats(n * d, 21), k = random_floats(n * d, 22), v = random_floats(n * d, 23);
+  auto band = random_floats(2 * n - 1, 24, -3, 3);
+  std::vector<float> dense(n * n);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < n; ++j) dense[i * n + j] = band[n - 1 + j - i];
+  const auto expected = biased_attention_reference(q, k, v, dense, n, d, 0.5f);
+  for (Isa isa : {Isa::kScalar, best_isa()}) {
+    std::vector<float> out(n * d), scratch(attention_scratch_floats(n, d));
+    attention_head(q.data(), k.data(), v.data(), d, out.data(), d, n, d, 0.5f, ScoreBias{band.data() + (n - 1), -1},
+                   scratch.data(), isa);
+    for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expected[i], 1e-6) << isa_name(isa);
   }
 }
 

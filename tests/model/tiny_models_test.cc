@@ -133,10 +133,42 @@ TEST_P(TinyModel, MatchesTheReference) {
         << "embedding of text " << i << ": " << texts[i];
 }
 
+TEST(TinyXlmRoberta, TakesAtMost512TokensOf514Positions) {
+  // RoBERTa numbers positions from pad_token_id + 1 = 2, so its 514 position
+  // embeddings hold 512 tokens: the limit users may ask for, and where the
+  // tokenizer cuts (the golden texts' longest reach the table's last row).
+  const fs::path src = golden_root() / "tiny-xlm-roberta";
+  auto golden_text = read_file((src / "golden.json").string());
+  ASSERT_TRUE(golden_text.is_ok()) << golden_text.status().message();
+  TempDir dir;
+  assemble(src, json::parse(*golden_text), dir.path());
+  if (HasFatalFailure()) return;
+
+  EmbedderOptions options;
+  options.model = dir.str();
+  options.max_tokens = 513;
+  auto refused = Embedder::open(options);
+  EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("512 tokens (max_position_embeddings 514"), std::string::npos)
+      << refused.status().message();
+
+  options.max_tokens.reset();
+  auto embedder = Embedder::open(options);
+  ASSERT_TRUE(embedder.is_ok()) << embedder.status().message();
+  EXPECT_EQ((*embedder)->info().max_tokens, 512u);
+  std::string long_text;
+  for (int i = 0; i < 600; ++i) long_text += "가 ";
+  auto enc = (*embedder)->tokenizer().encode(long_text);
+  ASSERT_TRUE(enc.is_ok());
+  EXPECT_EQ(enc->size(), 512u);
+  EXPECT_TRUE((*embedder)->embed({long_text}).is_ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Golden, TinyModel, ::testing::ValuesIn(tiny_models()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param;
-                           std::replace_if(name.begin(), name.end(), [](char c) { return !std::isalnum(c); }, '_');
+                           std::replace_if(
+                               name.begin(), name.end(), [](char c) { return !std::isalnum(c); }, '_');
                            return name;
                          });
 

@@ -14,14 +14,21 @@ namespace {
 
 size_t round_up8(size_t n) { return (n + 7) / 8 * 8; }
 
+// The bias row of query i, or null.
+const float* bias_row(ScoreBias bias, size_t i) {
+  return bias.values == nullptr ? nullptr : bias.values + static_cast<std::ptrdiff_t>(i) * bias.row_stride;
+}
+
 void attention_scalar(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,
-                      size_t d, float scale, float* scores) {
+                      size_t d, float scale, ScoreBias bias, float* scores) {
   for (size_t i = 0; i < n; ++i) {
+    const float* b = bias_row(bias, i);
     float max_score = -std::numeric_limits<float>::infinity();
     for (size_t j = 0; j < n; ++j) {
       float dot = 0;
       for (size_t c = 0; c < d; ++c) dot += q[i * ld + c] * k[j * ld + c];
       scores[j] = dot * scale;
+      if (b != nullptr) scores[j] += b[j];
       max_score = std::max(max_score, scores[j]);
     }
     float sum = 0;
@@ -65,6 +72,13 @@ __attribute__((target("avx2,fma"))) float softmax_numerators(float* scores, size
   __m256 vsum = _mm256_setzero_ps();
   for (size_t j = 0; j < np; j += 8) vsum = _mm256_add_ps(vsum, _mm256_loadu_ps(scores + j));
   return 1.0f / hsum256(vsum);
+}
+
+// x[0, n) += y[0, n).
+__attribute__((target("avx2,fma"))) void add_row(float* x, const float* y, size_t n) {
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8) _mm256_storeu_ps(x + j, _mm256_add_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(y + j)));
+  for (; j < n; ++j) x[j] += y[j];
 }
 
 // Scores of R queries (R = 1 or 2) against all keys: s_r = scale * q_r . K^T.
@@ -142,7 +156,7 @@ __attribute__((target("avx2,fma"))) void weighted_values(const float* p, size_t 
 // instruction; queries go two at a time.
 __attribute__((target("avx2,fma"))) void attention_avx2(const float* q, const float* k, const float* v, size_t ld,
                                                         float* out, size_t ld_out, size_t n, size_t d, float scale,
-                                                        float* scratch) {
+                                                        ScoreBias bias, float* scratch) {
   const size_t np = round_up8(n);
   float* kt = scratch;
   float* scores = scratch + d * np;  // two rows of np
@@ -157,6 +171,7 @@ __attribute__((target("avx2,fma"))) void attention_avx2(const float* q, const fl
     scores_block<2>(q + i * ld, ld, kt, np, d, scale, scores);
     float inv[2];
     for (int r = 0; r < 2; ++r) {
+      if (bias.values != nullptr) add_row(scores + r * np, bias_row(bias, i + r), n);
       for (size_t j = n; j < np; ++j) scores[r * np + j] = neg_inf;
       inv[r] = softmax_numerators(scores + r * np, np);
     }
@@ -164,6 +179,7 @@ __attribute__((target("avx2,fma"))) void attention_avx2(const float* q, const fl
   }
   if (i < n) {
     scores_block<1>(q + i * ld, ld, kt, np, d, scale, scores);
+    if (bias.values != nullptr) add_row(scores, bias_row(bias, i), n);
     for (size_t j = n; j < np; ++j) scores[j] = neg_inf;
     float inv = softmax_numerators(scores, np);
     weighted_values<1>(scores, np, &inv, v, ld, n, d, out + i * ld_out, ld_out);
@@ -179,10 +195,15 @@ size_t attention_scratch_floats(size_t n, size_t head_dim) {
 
 void attention_head(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,
                     size_t head_dim, float scale, float* scratch, Isa isa) {
+  attention_head(q, k, v, ld, out, ld_out, n, head_dim, scale, ScoreBias{}, scratch, isa);
+}
+
+void attention_head(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,
+                    size_t head_dim, float scale, ScoreBias bias, float* scratch, Isa isa) {
   if (n == 0) return;
   if (isa == Isa::kAvx2 && head_dim % 8 == 0 && cpu_has_avx2_fma())
-    return attention_avx2(q, k, v, ld, out, ld_out, n, head_dim, scale, scratch);
-  attention_scalar(q, k, v, ld, out, ld_out, n, head_dim, scale, scratch);
+    return attention_avx2(q, k, v, ld, out, ld_out, n, head_dim, scale, bias, scratch);
+  attention_scalar(q, k, v, ld, out, ld_out, n, head_dim, scale, bias, scratch);
 }
 
 }  // namespace simile::kernels

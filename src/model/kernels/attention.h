@@ -22,4 +22,18 @@ size_t attention_scratch_floats(size_t n, size_t head_dim);
 void attention_head(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,
                     size_t head_dim, float scale, float* scratch, Isa isa = best_isa());
 
+// An additive bias on the scaled scores: query i and key j get
+// values[i * row_stride + j]. The stride may be zero or negative: a bias that
+// depends only on j - i (MPNet's relative positions) is one band of 2n - 1
+// values read with stride -1, values pointing at its (i = 0, j = 0) entry.
+struct ScoreBias {
+  const float* values = nullptr;  // null: no bias
+  std::ptrdiff_t row_stride = 0;
+};
+
+// attention_head() with softmax_j(scale * q[i] . k[j] + bias(i, j)), the
+// order in which transformers adds a position bias.
+void attention_head(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,
+                    size_t head_dim, float scale, ScoreBias bias, float* scratch, Isa isa = best_isa());
+
 }  // namespace simile::kernels

@@ -88,11 +88,18 @@ class Bert(nn.Module):
         names = {"query": "attention.self.query", "key": "attention.self.key", "value": "attention.self.value",
                  "attn_out": "attention.output.dense", "attn_norm": "attention.output.LayerNorm",
                  "intermediate": "intermediate.dense", "output": "output.dense", "out_norm": "output.LayerNorm"}
-        for i, layer in enumerate(self.layers):
-            for name, t in layer.state_dict().items():
-                module, param = name.split(".")
-                out["encoder.layer.%d.%s.%s" % (i, names[module], param)] = t
+        out.update(layer_state_dict(self.layers, names))
         return out
+
+
+def layer_state_dict(layers, names):
+    """The weights of `layers` under encoder.layer.N.<names[module]>.<param>."""
+    out = {}
+    for i, layer in enumerate(layers):
+        for name, t in layer.state_dict().items():
+            module, param = name.split(".")
+            out["encoder.layer.%d.%s.%s" % (i, names[module], param)] = t
+    return out
 
 
 def main():

@@ -170,3 +170,19 @@ def pool(hidden, mask, mode):
         last = width - 1 - torch.flip(mask, dims=[1]).argmax(dim=1)
         return hidden[torch.arange(hidden.shape[0]), last]
     raise ValueError(mode)
+
+
+def fairseq_position_ids(ids, padding_idx):
+    """Position ids as RoBERTa, XLM-R and MPNet number them (transformers'
+    create_position_ids_from_input_ids): real tokens count from padding_idx + 1;
+    a token equal to padding_idx takes padding_idx and is not counted."""
+    real = ids.ne(padding_idx).long()
+    return torch.cumsum(real, dim=1) * real + padding_idx
+
+
+def assert_sensitive(name, reference, changed, what, at_least=1e-2):
+    """Fails unless `changed` (the outputs under a deliberate bug) differ from
+    `reference` by more than `at_least`: proof that the golden files catch it."""
+    diff = float((reference - changed).abs().max())
+    assert diff > at_least, "%s: %s moves the outputs only by %g" % (name, what, diff)
+    print("%s: %s moves the hidden states by %.3f" % (name, what, diff))

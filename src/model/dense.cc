@@ -9,23 +9,6 @@ namespace simile {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-Result<std::vector<float>> read_tensor(const WeightFiles& files, const std::string& name,
-                                       const std::vector<uint64_t>& shape, const std::string& dir) {
-  const TensorView* t = files.find(name);
-  if (t == nullptr) return Status::corrupt("Dense module " + dir + ": the weights have no tensor '" + name + "'");
-  if (t->shape != shape) {
-    TensorView want;
-    want.shape = shape;
-    return Status::corrupt("Dense module " + dir + ": tensor '" + name + "' has shape " + t->shape_string() +
-                           ", but its config.json implies " + want.shape_string());
-  }
-  return WeightFiles::to_f32(*t);
-}
-
-}  // namespace
-
 Result<DenseLayer> DenseLayer::load(const DenseConfig& config) {
   std::error_code ec;
   bool has_safetensors = false;
@@ -36,13 +19,18 @@ Result<DenseLayer> DenseLayer::load(const DenseConfig& config) {
                                " holds its weights only as pytorch_model.bin (a Python pickle, which simile does not "
                                "read); save it as model.safetensors, e.g. with sentence-transformers: "
                                "SentenceTransformer(dir).save(dir, safe_serialization=True)");
+  const std::string where = "Dense module " + config.dir;
   auto files = WeightFiles::open(config.dir);
-  if (!files.is_ok()) return files.status().with_context("Dense module " + config.dir);
+  if (!files.is_ok()) return files.status().with_context(where);
   DenseLayer layer(config);
-  SIMILE_ASSIGN_OR_RETURN(layer.weight_,
-                          read_tensor(**files, "linear.weight", {config.out_features, config.in_features}, config.dir));
+  const std::string implied_by = "its config.json";
+  auto weight = (*files)->read_f32_checked("linear.weight", {config.out_features, config.in_features}, implied_by);
+  if (!weight.is_ok()) return weight.status().with_context(where);
+  layer.weight_ = std::move(weight).value();
   if (config.bias) {
-    SIMILE_ASSIGN_OR_RETURN(layer.bias_, read_tensor(**files, "linear.bias", {config.out_features}, config.dir));
+    auto bias = (*files)->read_f32_checked("linear.bias", {config.out_features}, implied_by);
+    if (!bias.is_ok()) return bias.status().with_context(where);
+    layer.bias_ = std::move(bias).value();
   }
   return layer;
 }

@@ -20,10 +20,6 @@ namespace simile {
 
 namespace {
 
-// Texts tokenised at a time: bounds the memory held by encodings (token
-// strings and offsets) when embedding large inputs.
-constexpr size_t kTokenizeChunk = 4096;
-
 // Python's str.lower() for sentence_bert_config.json do_lower_case, per code
 // point (utf8proc's simple case mapping; Python's full mapping differs only
 // for a handful of characters such as U+0130). Invalid UTF-8 passes through
@@ -89,13 +85,7 @@ Status Embedder::Impl::run_batch(Worker& w, const std::vector<Encoding>& encodin
   const size_t hidden = model.encoder.hidden_size;
   const size_t dims = info.dims;
   TokenBatch& batch = w.batch;
-  batch.clear();
-  for (size_t b = 0; b < n; ++b) {
-    const Encoding& e = encodings[order[b]];
-    batch.ids.insert(batch.ids.end(), e.ids.begin(), e.ids.end());
-    batch.type_ids.insert(batch.type_ids.end(), e.type_ids.begin(), e.type_ids.end());
-    batch.offsets.push_back(batch.ids.size());
-  }
+  pack_batch(encodings, order, n, &batch);
   w.hidden.reserve(batch.tokens() * hidden);
   SIMILE_RETURN_IF_ERROR(encoder->forward(batch, w.hidden.data(), w.workspace, threads));
   w.vectors[0].reserve(n * hidden);
@@ -201,38 +191,15 @@ Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts
     masked_prefix = enc->size() > 0 ? enc->size() - 1 : 0;
   }
 
-  std::vector<Encoding> encodings;
-  std::vector<Status> errors;
-  for (size_t chunk = 0; chunk < texts.size(); chunk += kTokenizeChunk) {
-    const size_t count = std::min(kTokenizeChunk, texts.size() - chunk);
-    encodings.assign(count, Encoding());
-    errors.assign(count, Status::ok());
-#pragma omp parallel for num_threads(im.threads) schedule(dynamic, 16) if (count > 16)
-    for (long i = 0; i < static_cast<long>(count); ++i) {
-      std::string text = prompt + texts[chunk + static_cast<size_t>(i)];
-      if (im.model.pipeline.do_lower_case) text = lowercase_utf8(text);
-      auto enc = im.tokenizer->encode(text);
-      if (enc.is_ok())
-        encodings[i] = std::move(enc).value();
-      else
-        errors[i] = enc.status();
-    }
-    for (size_t i = 0; i < count; ++i) {
-      if (!errors[i].is_ok()) return errors[i].with_context("text " + std::to_string(chunk + i));
-      if (encodings[i].size() == 0)
-        return Status::invalid_argument("text " + std::to_string(chunk + i) + " gives no tokens");
-    }
-
-    std::vector<size_t> lengths(count);
-    for (size_t i = 0; i < count; ++i) lengths[i] = encodings[i].size();
-    const BatchPlan plan = plan_batches(lengths, im.batch_size, im.threads);
-    std::lock_guard<std::mutex> lock(im.mu);
-    Status st = run_batches(plan, [&](size_t first, size_t n, size_t worker, int inner) {
-      return im.run_batch(im.workers[worker], encodings, plan.order.data() + first, n, masked_prefix, inner,
-                          out.data() + chunk * dims);
-    });
-    if (!st.is_ok()) return st.with_context("model " + im.info.name);
-  }
+  const bool lower = im.model.pipeline.do_lower_case;
+  SIMILE_RETURN_IF_ERROR(run_packed(
+      {texts.size(), im.threads, im.batch_size, "text", im.info.name}, im.mu,
+      [&](size_t i) { return im.tokenizer->encode(lower ? lowercase_utf8(prompt + texts[i]) : prompt + texts[i]); },
+      [&](const std::vector<Encoding>& encodings, const size_t* order, size_t n, size_t worker, int inner,
+          size_t first_item) {
+        return im.run_batch(im.workers[worker], encodings, order, n, masked_prefix, inner,
+                            out.data() + first_item * dims);
+      }));
   return out;
 }
 

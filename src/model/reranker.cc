@@ -17,13 +17,6 @@
 
 namespace simile {
 
-namespace {
-
-// Pairs tokenised at a time: bounds the memory held by encodings.
-constexpr size_t kTokenizeChunk = 4096;
-
-}  // namespace
-
 struct Reranker::Impl {
   RerankerInfo info;
   EncoderConfig encoder_config;
@@ -56,16 +49,8 @@ Status Reranker::Impl::run_batch(Worker& w, const std::vector<Encoding>& encodin
                                  int threads, float* scores) const {
   const size_t h = encoder_config.hidden_size;
   TokenBatch& batch = w.batch;
-  batch.clear();
-  for (size_t b = 0; b < n; ++b) {
-    const Encoding& e = encodings[order[b]];
-    batch.ids.insert(batch.ids.end(), e.ids.begin(), e.ids.end());
-    if (zero_type_ids)
-      batch.type_ids.resize(batch.ids.size(), 0);
-    else
-      batch.type_ids.insert(batch.type_ids.end(), e.type_ids.begin(), e.type_ids.end());
-    batch.offsets.push_back(batch.ids.size());
-  }
+  pack_batch(encodings, order, n, &batch);
+  if (zero_type_ids) std::fill(batch.type_ids.begin(), batch.type_ids.end(), 0);
   w.hidden.reserve(batch.tokens() * h);
   SIMILE_RETURN_IF_ERROR(encoder->forward(batch, w.hidden.data(), w.workspace, threads));
   w.first_tokens.resize(n * h);
@@ -160,34 +145,13 @@ Result<std::unique_ptr<Reranker>> Reranker::open(const RerankerOptions& options)
 Result<std::vector<float>> Reranker::score(const std::string& query, const std::vector<std::string>& documents) const {
   Impl& im = *impl_;
   std::vector<float> scores(documents.size());
-  std::vector<Encoding> encodings;
-  std::vector<Status> errors;
-  for (size_t chunk = 0; chunk < documents.size(); chunk += kTokenizeChunk) {
-    const size_t count = std::min(kTokenizeChunk, documents.size() - chunk);
-    encodings.assign(count, Encoding());
-    errors.assign(count, Status::ok());
-#pragma omp parallel for num_threads(im.threads) schedule(dynamic, 16) if (count > 16)
-    for (long i = 0; i < static_cast<long>(count); ++i) {
-      auto enc = im.tokenizer->encode_pair(query, documents[chunk + static_cast<size_t>(i)]);
-      if (enc.is_ok())
-        encodings[i] = std::move(enc).value();
-      else
-        errors[i] = enc.status();
-    }
-    std::vector<size_t> lengths(count);
-    for (size_t i = 0; i < count; ++i) {
-      if (!errors[i].is_ok()) return errors[i].with_context("document " + std::to_string(chunk + i));
-      if (encodings[i].size() == 0)
-        return Status::invalid_argument("document " + std::to_string(chunk + i) + " gives no tokens");
-      lengths[i] = encodings[i].size();
-    }
-    const BatchPlan plan = plan_batches(lengths, im.batch_size, im.threads);
-    std::lock_guard<std::mutex> lock(im.mu);
-    Status st = run_batches(plan, [&](size_t first, size_t n, size_t worker, int inner) {
-      return im.run_batch(im.workers[worker], encodings, plan.order.data() + first, n, inner, scores.data() + chunk);
-    });
-    if (!st.is_ok()) return st.with_context("model " + im.info.name);
-  }
+  SIMILE_RETURN_IF_ERROR(run_packed(
+      {documents.size(), im.threads, im.batch_size, "document", im.info.name}, im.mu,
+      [&](size_t i) { return im.tokenizer->encode_pair(query, documents[i]); },
+      [&](const std::vector<Encoding>& encodings, const size_t* order, size_t n, size_t worker, int inner,
+          size_t first_item) {
+        return im.run_batch(im.workers[worker], encodings, order, n, inner, scores.data() + first_item);
+      }));
   return scores;
 }
 

@@ -40,19 +40,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-Result<std::vector<float>> read_tensor(const WeightFiles& files, const std::string& name,
-                                       const std::vector<uint64_t>& shape, const std::string& what) {
-  const TensorView* t = files.find(name);
-  if (t == nullptr) return Status::corrupt("the weights have no tensor '" + name + "' (" + what + ")");
-  if (t->shape != shape) {
-    TensorView want;
-    want.shape = shape;
-    return Status::corrupt("tensor '" + name + "' in " + *t->file + " has shape " + t->shape_string() + ", but " +
-                           what + " implies " + want.shape_string());
-  }
-  return WeightFiles::to_f32(*t);
-}
-
 }  // namespace
 
 Result<ClassifierConfig> parse_classifier_config(const std::string& json_text) {
@@ -123,10 +110,10 @@ Result<std::unique_ptr<SequenceClassifier>> SequenceClassifier::load(const Encod
   const std::string dense = entry->dense, out = entry->out;
   const std::string hidden_what = "config.json hidden_size " + std::to_string(h);
   const std::string labels_what = hidden_what + " and " + std::to_string(l) + " labels (id2label / num_labels)";
-  SIMILE_ASSIGN_OR_RETURN(head->dense_weight_, read_tensor(files, dense + ".weight", {h, h}, hidden_what));
-  SIMILE_ASSIGN_OR_RETURN(head->dense_bias_, read_tensor(files, dense + ".bias", {h}, hidden_what));
-  SIMILE_ASSIGN_OR_RETURN(head->out_weight_, read_tensor(files, out + ".weight", {l, h}, labels_what));
-  SIMILE_ASSIGN_OR_RETURN(head->out_bias_, read_tensor(files, out + ".bias", {l}, labels_what));
+  SIMILE_ASSIGN_OR_RETURN(head->dense_weight_, files.read_f32_checked(dense + ".weight", {h, h}, hidden_what));
+  SIMILE_ASSIGN_OR_RETURN(head->dense_bias_, files.read_f32_checked(dense + ".bias", {h}, hidden_what));
+  SIMILE_ASSIGN_OR_RETURN(head->out_weight_, files.read_f32_checked(out + ".weight", {l, h}, labels_what));
+  SIMILE_ASSIGN_OR_RETURN(head->out_bias_, files.read_f32_checked(out + ".bias", {l}, labels_what));
   return head;
 }
 

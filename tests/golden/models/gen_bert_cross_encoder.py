@@ -73,10 +73,7 @@ def main():
     model = CrossEncoder(CONFIG).eval()
     tiny.random_init(model, std=0.2, seed=2)
     tiny.round_trip(model, torch.float16)
-    os.makedirs(out_dir, exist_ok=True)
-    tiny.save_safetensors(os.path.join(out_dir, "model.safetensors"),
-                          {k: v.to(torch.float16) for k, v in model.hf_state_dict().items()})
-    tiny.write_json(os.path.join(out_dir, "config.json"), CONFIG)
+    tiny.save_model(out_dir, model.hf_state_dict(), CONFIG)
     tiny.write_json(os.path.join(out_dir, "tokenizer_config.json"),
                     {"do_lower_case": True, "model_max_length": MAX_LENGTH})
 

@@ -33,10 +33,7 @@ def main():
     tiny.random_init(model, std=0.2, seed=3)
     tiny.random_init(dense, std=0.3, seed=4)
     tiny.round_trip(model, torch.float16)
-    os.makedirs(out_dir, exist_ok=True)
-    tiny.save_safetensors(os.path.join(out_dir, "model.safetensors"),
-                          {k: v.to(torch.float16) for k, v in model.hf_state_dict().items()})
-    tiny.write_json(os.path.join(out_dir, "config.json"), CONFIG)
+    tiny.save_model(out_dir, model.hf_state_dict(), CONFIG)
     tiny.sentence_transformers_files(out_dir, CONFIG["hidden_size"], "mean", True, MAX_SEQ_LENGTH)
     # Pooling, then Dense, then Normalize.
     modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},

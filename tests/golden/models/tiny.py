@@ -51,6 +51,13 @@ def save_safetensors(path, tensors):
             f.write(b)
 
 
+def save_model(out_dir, state_dict, config, dtype=torch.float16):
+    """model.safetensors (tensors in `dtype`) and config.json in out_dir."""
+    os.makedirs(out_dir, exist_ok=True)
+    save_safetensors(os.path.join(out_dir, "model.safetensors"), {k: v.to(dtype) for k, v in state_dict.items()})
+    write_json(os.path.join(out_dir, "config.json"), config)
+
+
 def write_json(path, obj):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:

@@ -136,6 +136,10 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
                                       model.dir);
     impl->model.max_tokens = *options.max_tokens;
   }
+  if (options.dimensions && (*options.dimensions < 1 || *options.dimensions > model.output_dims()))
+    return Status::invalid_argument("dimensions " + std::to_string(*options.dimensions) + " is out of range: model " +
+                                    model.dir + " gives " + std::to_string(model.output_dims()) +
+                                    "-dimensional vectors (choose 1 to " + std::to_string(model.output_dims()) + ")");
   impl->pooling = options.pooling.value_or(model.pipeline.pooling);
   impl->normalize = options.normalize.value_or(model.pipeline.normalize);
   impl->threads = options.threads > 0 ? options.threads : kernels::default_thread_count();
@@ -160,15 +164,8 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
     if (!layer.is_ok()) return layer.status().with_context("model " + model.dir);
     impl->dense.push_back(std::move(layer).value());
   }
-  if (options.dimensions) {
-    // Matryoshka truncation: the first N values, renormalised when vectors are.
-    const size_t full = impl->info.dims;
-    if (*options.dimensions < 1 || *options.dimensions > full)
-      return Status::invalid_argument("dimensions " + std::to_string(*options.dimensions) + " is out of range: model " +
-                                      impl->info.name + " gives " + std::to_string(full) +
-                                      "-dimensional vectors (choose 1 to " + std::to_string(full) + ")");
-    impl->info.dims = *options.dimensions;
-  }
+  // Matryoshka truncation: the first N values, renormalised when vectors are.
+  if (options.dimensions) impl->info.dims = *options.dimensions;
   impl->info.pooling = impl->pooling;
   impl->info.normalize = impl->normalize;
   impl->info.max_tokens = model.max_tokens;

@@ -33,7 +33,9 @@ struct CollectionSettings {
   std::string vector_type = "f32";  // f32 | f16 | int8
   size_t chunk_tokens = 0;          // 0 = as many as the model takes
   size_t overlap_tokens = 0;
-  // Unset: the model's prompts named "query" and "document" (or "passage").
+  // Unset, as sentence-transformers' encode_query / encode_document: the
+  // model's prompt named "query", resp. "document" (or "passage", "corpus"),
+  // else its default_prompt_name's prompt, else none.
   std::optional<std::string> query_prompt;
   std::optional<std::string> document_prompt;
   std::string analyzer;  // the keyword index's analyzer spec (docs/analyzers.md); empty = "default"
@@ -43,7 +45,7 @@ struct CollectionInfo {
   std::string name;
   std::string model;
   std::string model_fingerprint;
-  size_t dims = 0;
+  size_t dims = 0;  // of the stored vectors: the model's, or fewer (EmbedderOptions::dimensions)
   std::string pooling;
   bool normalize = false;
   std::string query_prompt;

@@ -31,7 +31,7 @@ struct ModelInfo {
   std::string tokenizer_path;  // its tokenizer.json
   std::string architecture;  // config.json "architectures"[0] or model_type
   std::string model_type;    // config.json "model_type" ("bert", ...)
-  size_t dims = 0;           // output vector size
+  size_t dims = 0;           // output vector size (after Dense modules and any truncation)
   size_t hidden_size = 0;
   size_t layers = 0;
   size_t heads = 0;
@@ -54,6 +54,9 @@ struct EmbedderOptions {
   std::optional<Pooling> pooling;     // overrides 1_Pooling/config.json
   std::optional<bool> normalize;      // overrides the Normalize module
   std::optional<size_t> max_tokens;   // overrides max_seq_length (<= the model's limit)
+  // Matryoshka truncation: keep the first N values of each vector (1 <= N <=
+  // the model's dims), renormalised when vectors are normalised.
+  std::optional<size_t> dimensions;
   int threads = 0;                    // 0 = all cores
   size_t batch_size = 32;             // texts per forward pass
 };

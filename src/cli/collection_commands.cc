@@ -62,15 +62,6 @@ nlohmann::json summary_json(const IngestSummary& s) {
           {"seconds", s.seconds}, {"interrupted", s.interrupted}};
 }
 
-std::string one_line(std::string text, size_t max_chars) {
-  for (char& c : text)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  if (text.size() <= max_chars) return text;
-  size_t cut = max_chars;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // whole UTF-8 characters
-  return text.substr(0, cut) + "...";
-}
-
 nlohmann::json explanation_json(const SearchHit& h) {
   nlohmann::json terms = nlohmann::json::array();
   for (const TermScore& t : h.explanation)

@@ -17,7 +17,7 @@ namespace {
 struct EmbedArgs {
   EmbedderFlags model;
   std::string format = "json";
-  std::string prompt;
+  PromptFlags prompt;
   std::string output;
   bool jsonl_input = false;
   std::vector<std::string> texts;
@@ -39,7 +39,7 @@ void run_embed(const EmbedArgs& args) {
     throw CliError("refusing to write binary .npy to a terminal; use -o FILE or redirect stdout");
   std::vector<std::string> texts = read_texts(args.texts, args.jsonl_input);
   auto embedder = take(Embedder::open(args.model.to_options()));
-  std::string prefix = args.prompt.empty() ? "" : take(embedder->prompt_for(args.prompt));
+  std::string prefix = args.prompt.prefix(*embedder);
   std::vector<float> vecs = take(embedder->embed(texts, prefix));
   size_t d = embedder->dims();
 
@@ -71,7 +71,7 @@ void add_embed_command(CLI::App& app) {
   args->model.add_to(cmd);
   cmd->add_option("-f,--format", args->format, "output format: json (default), jsonl (one array per line), npy")
       ->check(CLI::IsMember({"json", "jsonl", "npy"}));
-  cmd->add_option("--prompt", args->prompt, "prepend the model's named prompt (e.g. query, passage)");
+  args->prompt.add_to(cmd);
   cmd->add_option("-o,--output", args->output, "write to this file instead of stdout");
   cmd->add_flag("--jsonl", args->jsonl_input, "stdin holds one JSON string (or {\"text\": ...}) per line");
   cmd->add_option("texts", args->texts, "texts to embed; '-' or none reads stdin");

@@ -8,6 +8,9 @@ void EmbedderFlags::add_to(CLI::App* cmd) {
   cmd->add_flag_callback("--normalize", [this] { normalize = true; }, "L2-normalise vectors");
   cmd->add_flag_callback("--no-normalize", [this] { normalize = false; }, "do not L2-normalise vectors");
   cmd->add_option("--max-tokens", max_tokens, "truncate texts to this many tokens (default: the model's)");
+  cmd->add_option("--dimensions", dimensions,
+                  "Matryoshka: keep the first N dimensions of each vector, renormalised (a new collection keeps N)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--threads", threads, "threads to use (default: all cores)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch", batch, "texts per forward pass")->check(CLI::PositiveNumber);
 }
@@ -18,9 +21,23 @@ EmbedderOptions EmbedderFlags::to_options() const {
   if (!pooling.empty()) o.pooling = take(parse_pooling(pooling));
   o.normalize = normalize;
   if (max_tokens > 0) o.max_tokens = max_tokens;
+  if (dimensions > 0) o.dimensions = dimensions;
   o.threads = threads;
   o.batch_size = batch;
   return o;
+}
+
+void PromptFlags::add_to(CLI::App* cmd) {
+  auto* prompt = cmd->add_option("--prompt", name,
+                                 "prepend the model's named prompt (e.g. query, passage; default: the model's "
+                                 "default_prompt_name, if any)");
+  cmd->add_flag("--no-prompt", none, "prepend no prompt, not even the model's default")->excludes(prompt);
+}
+
+std::string PromptFlags::prefix(const Embedder& embedder) const {
+  if (none) return "";
+  const std::string& chosen = name.empty() ? embedder.info().default_prompt_name : name;
+  return chosen.empty() ? "" : take(embedder.prompt_for(chosen));
 }
 
 }  // namespace simile::cli

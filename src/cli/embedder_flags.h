@@ -1,5 +1,6 @@
 // The model flags shared by commands that embed (--model, --pooling,
-// --normalize/--no-normalize, --max-tokens, --threads, --batch).
+// --normalize/--no-normalize, --max-tokens, --dimensions, --threads, --batch),
+// and the prompt flags of those that embed texts given to them.
 #pragma once
 
 #include <optional>
@@ -15,11 +16,22 @@ struct EmbedderFlags {
   std::string pooling;
   std::optional<bool> normalize;
   size_t max_tokens = 0;
+  size_t dimensions = 0;
   int threads = 0;
   size_t batch = 32;
 
   void add_to(CLI::App* cmd);
   EmbedderOptions to_options() const;  // throws CliError on a bad value
+};
+
+// --prompt NAME / --no-prompt. With neither, the model's default_prompt_name
+// applies, as sentence-transformers' encode() does.
+struct PromptFlags {
+  std::string name;
+  bool none = false;
+
+  void add_to(CLI::App* cmd);
+  std::string prefix(const Embedder& embedder) const;  // throws CliError for an unknown name
 };
 
 }  // namespace simile::cli

@@ -14,11 +14,15 @@ int main(int argc, char** argv) {
   simile::cli::add_models_command(app);
   simile::cli::add_collection_commands(app);
   simile::cli::add_eval_command(app);
+  simile::cli::add_rerank_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // Usage errors exit 2, like other Unix tools (CLI11's own codes reach 100+).
     return app.exit(e) == 0 ? 0 : 2;
+  } catch (const simile::cli::UsageError& e) {
+    std::cerr << "simile: error: " << e.what() << "\n";
+    return 2;
   } catch (const simile::cli::CliError& e) {
     std::cerr << "simile: error: " << e.what() << "\n";
     return 1;

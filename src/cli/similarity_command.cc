@@ -15,6 +15,7 @@ namespace {
 
 struct SimilarityArgs {
   EmbedderFlags model;
+  PromptFlags prompt;
   std::string metric = "cosine";
   bool json = false;
   bool jsonl_input = false;
@@ -34,7 +35,7 @@ void run_similarity(const SimilarityArgs& args) {
   std::vector<std::string> texts = read_texts(args.texts, args.jsonl_input);
   if (texts.size() < 2) throw CliError("similarity needs at least two texts");
   auto embedder = take(Embedder::open(args.model.to_options()));
-  std::vector<float> vecs = take(embedder->embed(texts));
+  std::vector<float> vecs = take(embedder->embed(texts, args.prompt.prefix(*embedder)));
   size_t n = texts.size();
   std::vector<float> sim = similarity_matrix(vecs.data(), n, embedder->dims(), metric);
 
@@ -65,6 +66,7 @@ void add_similarity_command(CLI::App& app) {
   auto args = std::make_shared<SimilarityArgs>();
   CLI::App* cmd = app.add_subcommand("similarity", "pairwise similarity matrix of texts");
   args->model.add_to(cmd);
+  args->prompt.add_to(cmd);
   cmd->add_option("--metric", args->metric, "cosine (default), dot, l2 (distance) or pearson")
       ->check(CLI::IsMember({"cosine", "dot", "l2", "pearson"}));
   cmd->add_flag("--json", args->json, "print {model, metric, texts, matrix} as JSON");

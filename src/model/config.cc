@@ -1,5 +1,6 @@
 #include "model/config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -102,6 +103,26 @@ Status parse_pooling_config(const json& j, const std::string& file, size_t hidde
   return Status::ok();
 }
 
+// A Dense module's config.json: {in_features, out_features, bias,
+// activation_function}. Its input must be what the module before it gives.
+Status parse_dense_config(const json& j, const std::string& file, size_t input_dims, DenseConfig* out) {
+  if (!j.is_object()) return Status::corrupt(file + " is not a JSON object");
+  SIMILE_RETURN_IF_ERROR(read_count(j, "in_features", &out->in_features, file));
+  SIMILE_RETURN_IF_ERROR(read_count(j, "out_features", &out->out_features, file));
+  if (out->in_features == 0 || out->out_features == 0)
+    return Status::corrupt(file + " must give in_features and out_features");
+  if (out->in_features != input_dims)
+    return Status::corrupt(file + ": in_features " + std::to_string(out->in_features) +
+                           " does not match the " + std::to_string(input_dims) + " values the module before it gives");
+  SIMILE_RETURN_IF_ERROR(read_bool(j, "bias", &out->bias, file));
+  std::string activation = "torch.nn.modules.activation.Tanh";  // Dense's default
+  SIMILE_RETURN_IF_ERROR(read_string(j, "activation_function", &activation, file));
+  auto parsed = parse_activation(activation);
+  if (!parsed.is_ok()) return parsed.status().with_context(file);
+  out->activation = *parsed;
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<EncoderConfig> parse_encoder_config(const std::string& json_text) {
@@ -154,6 +175,7 @@ Result<ModelDescription> describe_model(const std::string& dir_arg) {
   // a Normalize module follows.
   fs::path transformer_dir = dir;
   fs::path pooling_dir;
+  std::vector<fs::path> dense_dirs;
   bool has_modules = false;
   {
     const std::string file = (dir / "modules.json").string();
@@ -175,9 +197,16 @@ Result<ModelDescription> describe_model(const std::string& dir_arg) {
           pooling_dir = dir / path;
         else if (kind == "Normalize")
           m.pipeline.normalize = true;
+        else if (kind == "Dense" && (pooling_dir.empty() || m.pipeline.normalize))
+          // simile runs Pooling, then the Dense modules, then Normalize.
+          return Status::unsupported(file + " puts a Dense module " +
+                                     (pooling_dir.empty() ? "before Pooling" : "after Normalize") +
+                                     "; simile supports Dense modules between Pooling and Normalize");
+        else if (kind == "Dense")
+          dense_dirs.push_back(dir / path);
         else
           return Status::unsupported(m.dir + ": sentence-transformers module " + type +
-                                     " is not supported (simile runs Transformer, Pooling, Normalize)");
+                                     " is not supported (simile runs Transformer, Pooling, Dense, Normalize)");
       }
       if (pooling_dir.empty())
         return Status::unsupported(file + " has no Pooling module, so the model gives no sentence embedding");
@@ -221,6 +250,18 @@ Result<ModelDescription> describe_model(const std::string& dir_arg) {
     SIMILE_RETURN_IF_ERROR(parse_pooling_config(*pooling, file.string(), m.encoder.hidden_size, &m.pipeline));
   }
 
+  // Dense modules (weights are loaded with the model).
+  for (const fs::path& dense_dir : dense_dirs) {
+    const fs::path file = dense_dir / "config.json";
+    SIMILE_ASSIGN_OR_RETURN(auto dense, read_optional_json(file));
+    if (!dense)
+      return Status::corrupt("modules.json of " + m.dir + " has a Dense module but " + file.string() + " is missing");
+    DenseConfig d;
+    d.dir = dense_dir.lexically_normal().string();
+    SIMILE_RETURN_IF_ERROR(parse_dense_config(*dense, file.string(), m.output_dims(), &d));
+    m.pipeline.dense.push_back(std::move(d));
+  }
+
   // sentence_bert_config.json: max_seq_length, do_lower_case.
   {
     const fs::path file = transformer_dir / "sentence_bert_config.json";
@@ -258,6 +299,11 @@ Result<ModelDescription> describe_model(const std::string& dir_arg) {
           m.pipeline.prompts.emplace_back(it.key(), it.value().get<std::string>());
         }
       SIMILE_RETURN_IF_ERROR(read_string(*st, "default_prompt_name", &m.pipeline.default_prompt_name, file.string()));
+      // As sentence-transformers refuses it at load time.
+      const std::string& name = m.pipeline.default_prompt_name;
+      if (!name.empty() && std::none_of(m.pipeline.prompts.begin(), m.pipeline.prompts.end(),
+                                        [&](const auto& p) { return p.first == name; }))
+        return Status::corrupt(file.string() + ": default_prompt_name '" + name + "' is not one of its prompts");
     }
   }
 

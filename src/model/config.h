@@ -2,8 +2,9 @@
 // the sentence-transformers files around it.
 //
 //   config.json                         encoder hyperparameters (Hugging Face)
-//   modules.json                        the pipeline: Transformer, Pooling, Normalize
+//   modules.json                        the pipeline: Transformer, Pooling, Dense, Normalize
 //   1_Pooling/config.json               pooling mode (the Pooling module's path)
+//   2_Dense/config.json                 a Dense module's shape and activation
 //   sentence_bert_config.json           max_seq_length, do_lower_case
 //   config_sentence_transformers.json   prompts, default_prompt_name
 //   tokenizer_config.json               model_max_length (only when max_seq_length is absent)
@@ -21,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/activation.h"
 #include "simile/embedder.h"
 #include "simile/status.h"
 
@@ -49,10 +51,20 @@ struct EncoderConfig {
   size_t head_dim() const { return hidden_size / num_attention_heads; }
 };
 
+// A sentence-transformers Dense module: pooled vector -> activation(W x + b).
+struct DenseConfig {
+  std::string dir;  // the module's directory: config.json and the weights
+  size_t in_features = 0;
+  size_t out_features = 0;
+  bool bias = true;
+  Activation activation = Activation::kTanh;
+};
+
 // The sentence-transformers pipeline after the encoder.
 struct PipelineConfig {
   Pooling pooling = Pooling::kMean;
   bool include_prompt = true;  // false: prompt tokens are left out of pooling
+  std::vector<DenseConfig> dense;  // applied in order after pooling, before Normalize
   bool normalize = false;
   std::optional<size_t> max_seq_length;        // sentence_bert_config.json
   std::optional<size_t> tokenizer_max_length;  // tokenizer_config.json model_max_length
@@ -74,6 +86,8 @@ struct ModelDescription {
   std::string tokenizer_file = "tokenizer.json";
 
   std::string tokenizer_path() const { return encoder_dir + "/" + tokenizer_file; }
+  // The size of the sentence embedding: the last Dense module's, else the encoder's.
+  size_t output_dims() const { return pipeline.dense.empty() ? encoder.hidden_size : pipeline.dense.back().out_features; }
 };
 
 // Parses config.json.

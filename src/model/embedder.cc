@@ -1,16 +1,17 @@
 #include "simile/embedder.h"
 
-#include <omp.h>
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
-#include <numeric>
 
 #include "model/architecture.h"
 #include "model/config.h"
+#include "model/dense.h"
 #include "model/kernels/gemm.h"
 #include "model/model_info.h"
+#include "model/packed_batches.h"
 #include "model/pooling.h"
 #include "model/safetensors.h"
 #include "simile/models.h"
@@ -18,10 +19,6 @@
 namespace simile {
 
 namespace {
-
-// Texts tokenised at a time: bounds the memory held by encodings (token
-// strings and offsets) when embedding large inputs.
-constexpr size_t kTokenizeChunk = 4096;
 
 // Python's str.lower() for sentence_bert_config.json do_lower_case, per code
 // point (utf8proc's simple case mapping; Python's full mapping differs only
@@ -57,6 +54,7 @@ struct Embedder::Impl {
   ModelInfo info;
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<Encoder> encoder;
+  std::vector<DenseLayer> dense;
   Pooling pooling = Pooling::kMean;
   bool normalize = false;
   int threads = 1;
@@ -68,6 +66,7 @@ struct Embedder::Impl {
     FloatBuffer hidden;
     FloatBuffer workspace;
     std::vector<uint8_t> mask;
+    FloatBuffer vectors[2];  // pooled vectors of the batch, and the Dense modules' outputs
   };
   // One embed() computes at a time: the BLAS thread count is process-wide and
   // the workers' buffers are shared.
@@ -79,20 +78,17 @@ struct Embedder::Impl {
 };
 
 // Packs n encodings (order[0..n)) into one batch, runs the encoder and writes
-// each text's pooled vector to out_rows + order[b] * dims.
+// each text's sentence vector to out_rows + order[b] * dims: pooled, through
+// the Dense modules, truncated to dims (Matryoshka) and normalised.
 Status Embedder::Impl::run_batch(Worker& w, const std::vector<Encoding>& encodings, const size_t* order, size_t n,
                                  size_t masked_prefix, int threads, float* out_rows) const {
+  const size_t hidden = model.encoder.hidden_size;
   const size_t dims = info.dims;
   TokenBatch& batch = w.batch;
-  batch.clear();
-  for (size_t b = 0; b < n; ++b) {
-    const Encoding& e = encodings[order[b]];
-    batch.ids.insert(batch.ids.end(), e.ids.begin(), e.ids.end());
-    batch.type_ids.insert(batch.type_ids.end(), e.type_ids.begin(), e.type_ids.end());
-    batch.offsets.push_back(batch.ids.size());
-  }
-  w.hidden.reserve(batch.tokens() * dims);
+  pack_batch(encodings, order, n, &batch);
+  w.hidden.reserve(batch.tokens() * hidden);
   SIMILE_RETURN_IF_ERROR(encoder->forward(batch, w.hidden.data(), w.workspace, threads));
+  w.vectors[0].reserve(n * hidden);
   for (size_t b = 0; b < n; ++b) {
     const size_t len = batch.length(b);
     const uint8_t* m = nullptr;
@@ -101,8 +97,20 @@ Status Embedder::Impl::run_batch(Worker& w, const std::vector<Encoding>& encodin
       std::fill(w.mask.begin(), w.mask.begin() + static_cast<long>(std::min(masked_prefix, len)), 0);
       m = w.mask.data();
     }
+    pool_tokens(w.hidden.data() + batch.offsets[b] * hidden, len, hidden, m, pooling, w.vectors[0].data() + b * hidden);
+  }
+  const float* vectors = w.vectors[0].data();
+  size_t width = hidden;
+  for (size_t d = 0; d < dense.size(); ++d) {
+    FloatBuffer& next = w.vectors[(d + 1) % 2];
+    next.reserve(n * dense[d].out_features());
+    dense[d].apply(vectors, n, next.data());
+    vectors = next.data();
+    width = dense[d].out_features();
+  }
+  for (size_t b = 0; b < n; ++b) {
     float* dst = out_rows + order[b] * dims;
-    pool_tokens(w.hidden.data() + batch.offsets[b] * dims, len, dims, m, pooling, dst);
+    std::memcpy(dst, vectors + b * width, dims * sizeof(float));
     if (normalize) l2_normalize(dst, dims);
   }
   return Status::ok();
@@ -128,6 +136,10 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
                                       " takes: " + describe_max_text_tokens(*model.architecture, model.encoder));
     impl->model.max_tokens = *options.max_tokens;
   }
+  if (options.dimensions && (*options.dimensions < 1 || *options.dimensions > model.output_dims()))
+    return Status::invalid_argument("dimensions " + std::to_string(*options.dimensions) + " is out of range: model " +
+                                    model.dir + " gives " + std::to_string(model.output_dims()) +
+                                    "-dimensional vectors (choose 1 to " + std::to_string(model.output_dims()) + ")");
   impl->pooling = options.pooling.value_or(model.pipeline.pooling);
   impl->normalize = options.normalize.value_or(model.pipeline.normalize);
   impl->threads = options.threads > 0 ? options.threads : kernels::default_thread_count();
@@ -147,14 +159,18 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
     impl->info = make_model_info(model, **files);
     SIMILE_ASSIGN_OR_RETURN(impl->encoder, load_encoder(model, **files));
   }  // the weights are fp32 copies now; the files are unmapped here
+  for (const DenseConfig& d : model.pipeline.dense) {
+    auto layer = DenseLayer::load(d);
+    if (!layer.is_ok()) return layer.status().with_context("model " + model.dir);
+    impl->dense.push_back(std::move(layer).value());
+  }
+  // Matryoshka truncation: the first N values, renormalised when vectors are.
+  if (options.dimensions) impl->info.dims = *options.dimensions;
   impl->info.pooling = impl->pooling;
   impl->info.normalize = impl->normalize;
   impl->info.max_tokens = model.max_tokens;
   return std::unique_ptr<Embedder>(new Embedder(std::move(impl)));
 }
-
-// Below this many tokens a single text is not split across threads.
-constexpr size_t kIntraOpMinTokens = 128;
 
 Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts, const std::string& prompt) const {
   Impl& im = *impl_;
@@ -172,75 +188,15 @@ Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts
     masked_prefix = enc->size() > 0 ? enc->size() - 1 : 0;
   }
 
-  std::vector<Encoding> encodings;
-  std::vector<Status> errors;
-  for (size_t chunk = 0; chunk < texts.size(); chunk += kTokenizeChunk) {
-    const size_t count = std::min(kTokenizeChunk, texts.size() - chunk);
-    encodings.assign(count, Encoding());
-    errors.assign(count, Status::ok());
-#pragma omp parallel for num_threads(im.threads) schedule(dynamic, 16) if (count > 16)
-    for (long i = 0; i < static_cast<long>(count); ++i) {
-      std::string text = prompt + texts[chunk + static_cast<size_t>(i)];
-      if (im.model.pipeline.do_lower_case) text = lowercase_utf8(text);
-      auto enc = im.tokenizer->encode(text);
-      if (enc.is_ok())
-        encodings[i] = std::move(enc).value();
-      else
-        errors[i] = enc.status();
-    }
-    for (size_t i = 0; i < count; ++i) {
-      if (!errors[i].is_ok()) return errors[i].with_context("text " + std::to_string(chunk + i));
-      if (encodings[i].size() == 0)
-        return Status::invalid_argument("text " + std::to_string(chunk + i) + " gives no tokens");
-    }
-
-    // Longest first, as sentence-transformers orders its batches. (Sequences
-    // are packed without padding, so the order changes no result and little
-    // speed; it keeps each batch's work similar.)
-    std::vector<size_t> order(count);
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return encodings[a].size() > encodings[b].size(); });
-
-    // Parallelism: each thread runs whole batches on its own, with
-    // single-threaded GEMMs: one synchronisation per batch instead of dozens
-    // per layer, which matters on a busy machine where a preempted thread
-    // stalls every barrier. Too few batches for the threads are split (the
-    // sequences are packed, so a batch's split changes no result); only a
-    // lone text is parallelised inside the forward pass.
-    std::vector<std::pair<size_t, size_t>> units;  // (first, count) in `order`
-    for (size_t first = 0; first < count; first += im.batch_size)
-      units.emplace_back(first, std::min(im.batch_size, count - first));
-    while (units.size() < static_cast<size_t>(im.threads)) {
-      auto largest = std::max_element(units.begin(), units.end(),
-                                      [](const auto& a, const auto& b) { return a.second < b.second; });
-      if (largest->second < 2) break;
-      const size_t half = largest->second / 2;
-      const std::pair<size_t, size_t> tail(largest->first + half, largest->second - half);
-      largest->second = half;
-      units.push_back(tail);
-    }
-    const int team = static_cast<int>(std::min<size_t>(static_cast<size_t>(im.threads), units.size()));
-    // A lone short text runs on one thread: splitting it inside the forward
-    // pass costs more in synchronisation than it saves (docs/benchmarks.md,
-    // batch 1: 196 against 68 sentences/s on short texts; from about 128
-    // tokens on, two threads win).
-    int inner = team > 1 ? 1 : im.threads;
-    if (team == 1 && units.size() == 1 && units[0].second == 1 && encodings[order[0]].size() < kIntraOpMinTokens)
-      inner = 1;
-    std::vector<Status> batch_status(units.size(), Status::ok());
-    std::lock_guard<std::mutex> lock(im.mu);
-    kernels::ComputeThreads threads(inner);
-#pragma omp parallel for num_threads(team) schedule(dynamic, 1) if (team > 1)
-    for (long u = 0; u < static_cast<long>(units.size()); ++u) {
-      const auto [first, n] = units[static_cast<size_t>(u)];
-      Impl::Worker& w = im.workers[team > 1 ? static_cast<size_t>(omp_get_thread_num()) : 0];
-      batch_status[static_cast<size_t>(u)] =
-          im.run_batch(w, encodings, order.data() + first, n, masked_prefix, inner, out.data() + chunk * dims);
-    }
-    for (const Status& st : batch_status)
-      if (!st.is_ok()) return st.with_context("model " + im.info.name);
-  }
+  const bool lower = im.model.pipeline.do_lower_case;
+  SIMILE_RETURN_IF_ERROR(run_packed(
+      {texts.size(), im.threads, im.batch_size, "text", im.info.name}, im.mu,
+      [&](size_t i) { return im.tokenizer->encode(lower ? lowercase_utf8(prompt + texts[i]) : prompt + texts[i]); },
+      [&](const std::vector<Encoding>& encodings, const size_t* order, size_t n, size_t worker, int inner,
+          size_t first_item) {
+        return im.run_batch(im.workers[worker], encodings, order, n, masked_prefix, inner,
+                            out.data() + first_item * dims);
+      }));
   return out;
 }
 

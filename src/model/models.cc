@@ -50,6 +50,17 @@ std::string model_fingerprint(const ModelDescription& model, const WeightFiles& 
     auto text = read_file(path);
     hash.add(text.is_ok() ? *text : std::string());
   }
+  // Dense modules shape the vectors too (a model without one hashes as before).
+  for (const DenseConfig& d : model.pipeline.dense) {
+    auto text = read_file(d.dir + "/config.json");
+    hash.add(text.is_ok() ? *text : std::string());
+    auto dense_files = WeightFiles::open(d.dir);
+    if (!dense_files.is_ok()) continue;
+    for (const std::string& name : (*dense_files)->names()) {
+      const TensorView* t = (*dense_files)->find(name);
+      hash.add(name).add(std::string_view(reinterpret_cast<const char*>(t->data), t->nbytes));
+    }
+  }
   return hash.hex();
 }
 
@@ -62,7 +73,7 @@ ModelInfo make_model_info(const ModelDescription& model, const WeightFiles& file
   info.name = fs::path(model.dir).filename().string();
   info.architecture = model.encoder.architecture;
   info.model_type = model.encoder.model_type;
-  info.dims = model.encoder.hidden_size;
+  info.dims = model.output_dims();
   info.hidden_size = model.encoder.hidden_size;
   info.layers = model.encoder.num_hidden_layers;
   info.heads = model.encoder.num_attention_heads;

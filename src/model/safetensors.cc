@@ -349,4 +349,17 @@ Result<std::vector<float>> WeightFiles::to_f32(const TensorView& t) {
   return out;
 }
 
+Result<std::vector<float>> WeightFiles::read_f32_checked(const std::string& name, const std::vector<uint64_t>& shape,
+                                                         const std::string& implied_by) const {
+  const TensorView* t = find(name);
+  if (t == nullptr) return Status::corrupt("the weights have no tensor '" + name + "' (" + implied_by + ")");
+  if (t->shape != shape) {
+    TensorView want;
+    want.shape = shape;
+    return Status::corrupt("tensor '" + name + "' in " + *t->file + " has shape " + t->shape_string() + ", but " +
+                           implied_by + " implies " + want.shape_string());
+  }
+  return to_f32(*t);
+}
+
 }  // namespace simile

@@ -109,6 +109,10 @@ class WeightFiles {
   // dst[0, numel). Errors: unsupported for integer and F8 dtypes.
   static Status read_f32(const TensorView& tensor, float* dst);
   static Result<std::vector<float>> to_f32(const TensorView& tensor);
+  // to_f32 of tensor `name`, after checking it exists with `shape`. Errors:
+  // corrupt, naming the tensor and saying that `implied_by` implies the shape.
+  Result<std::vector<float>> read_f32_checked(const std::string& name, const std::vector<uint64_t>& shape,
+                                              const std::string& implied_by) const;
 
  private:
   WeightFiles() = default;

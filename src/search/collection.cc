@@ -23,12 +23,17 @@ namespace {
 using store::CollectionRow;
 using store::Store;
 
-std::optional<std::string> model_prompt(const Embedder& e, std::initializer_list<const char*> names) {
+// The prompt sentence-transformers' encode_query / encode_document use when
+// given none: the first of `names` the model defines, else its
+// default_prompt_name's, else none.
+std::string model_prompt(const Embedder& e, std::initializer_list<const char*> names) {
   for (const char* name : names) {
     auto p = e.prompt_for(name);
     if (p.is_ok()) return *p;
   }
-  return std::nullopt;
+  if (e.info().default_prompt_name.empty()) return "";
+  auto p = e.prompt_for(e.info().default_prompt_name);
+  return p.is_ok() ? *p : "";
 }
 
 class CollectionImpl;
@@ -202,6 +207,12 @@ Result<std::unique_ptr<CollectionImpl>> DatabaseImpl::open_impl(const std::strin
     options.model = asked.empty() ? c.model : asked;
     SIMILE_ASSIGN_OR_RETURN(options.pooling, parse_pooling(c.pooling));
     options.normalize = c.normalize;
+    // Queries are cut to the dimensions the stored vectors have (Matryoshka).
+    if (runtime.dimensions && *runtime.dimensions != c.dims)
+      return Status::invalid_argument("collection '" + name + "' holds " + std::to_string(c.dims) +
+                                      "-dimensional vectors, not " + std::to_string(*runtime.dimensions) +
+                                      "; to change that use: simile reembed " + name + " --dimensions N");
+    options.dimensions = c.dims;
   } else {
     options.model = create_with->model;
   }
@@ -235,8 +246,8 @@ Result<std::unique_ptr<CollectionImpl>> DatabaseImpl::open_impl(const std::strin
     c.metric = s.metric;
     SIMILE_ASSIGN_OR_RETURN(VectorType type, parse_vector_type(s.vector_type));
     c.vector_type = std::string(vector_type_name(type));
-    c.query_prompt = s.query_prompt.value_or(model_prompt(**embedder, {"query"}).value_or(""));
-    c.document_prompt = s.document_prompt.value_or(model_prompt(**embedder, {"document", "passage"}).value_or(""));
+    c.query_prompt = s.query_prompt.value_or(model_prompt(**embedder, {"query"}));
+    c.document_prompt = s.document_prompt.value_or(model_prompt(**embedder, {"document", "passage", "corpus"}));
     // The window holds [CLS], the prompt, the chunk and [SEP].
     size_t prompt_tokens = 0;
     if (!c.document_prompt.empty()) {

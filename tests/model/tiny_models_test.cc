@@ -1,19 +1,22 @@
 // Every architecture against its PyTorch reference: the tiny random-weight
 // models of tests/golden/models/ (made by gen_*.py there, with token ids from
-// the Hugging Face tokenizers library) loaded through the public Embedder,
-// compared token by token (last hidden states) and text by text (sentence
-// embeddings) to 1e-4.
+// the Hugging Face tokenizers library) loaded through the public Embedder (or,
+// for golden.json "kind": "cross-encoder", the public Reranker), compared
+// token by token (last hidden states) and text by text (sentence embeddings,
+// Matryoshka-truncated ones, or pair scores) to 1e-4.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "model/architecture.h"
 #include "model/config.h"
 #include "model_test_util.h"
 #include "simile/embedder.h"
+#include "simile/reranker.h"
 #include "util/file_util.h"
 #include "util/npy.h"
 
@@ -38,16 +41,15 @@ std::vector<std::string> tiny_models() {
   return names;
 }
 
-// A runnable model directory: the committed files symlinked, plus the
-// tokenizer files read in place from ../shared (golden.json "tokenizer" and
-// "shared_files", each linked under its own base name).
+// A runnable model directory: the committed files symlinked (not the
+// reference outputs: golden.json and *.npy), plus the tokenizer files read in
+// place from ../shared (golden.json "tokenizer" and "shared_files", each
+// linked under its own base name).
 void assemble(const fs::path& src, const json& golden, const fs::path& dest) {
-  static const char* kGoldenFiles[] = {"golden.json", "hidden.npy", "embeddings.npy"};
   for (const auto& entry : fs::recursive_directory_iterator(src)) {
     if (!entry.is_regular_file()) continue;
     const fs::path rel = fs::relative(entry.path(), src);
-    if (std::any_of(std::begin(kGoldenFiles), std::end(kGoldenFiles), [&](const char* f) { return rel == f; }))
-      continue;
+    if (rel == "golden.json" || rel.extension() == ".npy") continue;
     fs::create_directories((dest / rel).parent_path());
     fs::create_symlink(entry.path(), dest / rel);
   }
@@ -60,10 +62,161 @@ void assemble(const fs::path& src, const json& golden, const fs::path& dest) {
   }
 }
 
+std::string golden_tokenizer_path(const json& golden) {
+  return (fs::path(testing::shared_dir()) / golden.at("tokenizer").get<std::string>()).string();
+}
+
 double max_abs_diff(const float* a, const float* b, size_t n) {
   double worst = 0;
   for (size_t i = 0; i < n; ++i) worst = std::max(worst, std::abs(double(a[i]) - b[i]));
   return worst;
+}
+
+NpyMatrix read_npy_or_die(const fs::path& file) {
+  auto a = npy_read_file(file.string());
+  EXPECT_TRUE(a.is_ok()) << file << ": " << a.status().message();
+  return a.is_ok() ? std::move(a).value() : NpyMatrix();
+}
+
+// Last hidden states of every token, all sequences in one packed batch.
+void expect_hidden_states(const std::string& dir, const std::vector<std::vector<int32_t>>& ids,
+                          const std::vector<std::vector<int32_t>>& type_ids, const NpyMatrix& hidden) {
+  auto model = describe_model(dir);
+  ASSERT_TRUE(model.is_ok()) << model.status().message();
+  auto files = WeightFiles::open(model->encoder_dir);
+  ASSERT_TRUE(files.is_ok()) << files.status().message();
+  auto encoder = load_encoder(*model, **files);
+  ASSERT_TRUE(encoder.is_ok()) << encoder.status().message();
+  TokenBatch batch;
+  for (size_t s = 0; s < ids.size(); ++s) {
+    batch.ids.insert(batch.ids.end(), ids[s].begin(), ids[s].end());
+    if (type_ids.empty())
+      batch.type_ids.resize(batch.ids.size(), 0);
+    else
+      batch.type_ids.insert(batch.type_ids.end(), type_ids[s].begin(), type_ids[s].end());
+    batch.offsets.push_back(batch.ids.size());
+  }
+  const size_t H = model->encoder.hidden_size;
+  ASSERT_EQ(hidden.rows, batch.tokens());
+  ASSERT_EQ(hidden.cols, H);
+  std::vector<float> out(batch.tokens() * H);
+  FloatBuffer workspace;
+  ASSERT_TRUE((*encoder)->forward(batch, out.data(), workspace, 2).is_ok());
+  for (size_t s = 0; s < batch.sequences(); ++s) {
+    const size_t first = batch.offsets[s];
+    EXPECT_LE(max_abs_diff(out.data() + first * H, hidden.data.data() + first * H, batch.length(s) * H), kTolerance)
+        << "hidden states of sequence " << s;
+  }
+}
+
+void expect_embeddings(const std::string& dir, const fs::path& src, const json& golden) {
+  const auto texts = golden.at("texts").get<std::vector<std::string>>();
+  const auto ids = golden.at("ids").get<std::vector<std::vector<int32_t>>>();
+  ASSERT_EQ(texts.size(), ids.size());
+  const NpyMatrix expected = read_npy_or_die(src / "embeddings.npy");
+
+  EmbedderOptions options;
+  options.model = dir;
+  options.threads = 2;
+  auto embedder = Embedder::open(options);
+  ASSERT_TRUE(embedder.is_ok()) << embedder.status().message();
+  const Embedder& e = **embedder;
+
+  // The tokenizer as the embedder configures it gives the reference's ids.
+  for (size_t i = 0; i < texts.size(); ++i) {
+    auto enc = e.tokenizer().encode(texts[i]);
+    ASSERT_TRUE(enc.is_ok()) << enc.status().message();
+    EXPECT_EQ(enc->ids, ids[i]) << "text " << i << ": " << texts[i];
+  }
+  expect_hidden_states(dir, ids, {}, read_npy_or_die(src / "hidden.npy"));
+
+  // Sentence embeddings through the public API.
+  auto vectors = e.embed(texts);
+  ASSERT_TRUE(vectors.is_ok()) << vectors.status().message();
+  ASSERT_EQ(expected.rows, texts.size());
+  ASSERT_EQ(expected.cols, e.dims());
+  for (size_t i = 0; i < texts.size(); ++i)
+    EXPECT_LE(max_abs_diff(vectors->data() + i * e.dims(), expected.data.data() + i * e.dims(), e.dims()), kTolerance)
+        << "embedding of text " << i << ": " << texts[i];
+
+  // Matryoshka: the first N dimensions, renormalised.
+  if (!golden.contains("matryoshka_dimensions")) return;
+  options.dimensions = golden.at("matryoshka_dimensions").get<size_t>();
+  const NpyMatrix truncated = read_npy_or_die(src / "matryoshka.npy");
+  auto small = Embedder::open(options);
+  ASSERT_TRUE(small.is_ok()) << small.status().message();
+  const size_t d = *options.dimensions;
+  ASSERT_EQ((*small)->dims(), d);
+  ASSERT_EQ(truncated.cols, d);
+  auto short_vectors = (*small)->embed(texts);
+  ASSERT_TRUE(short_vectors.is_ok()) << short_vectors.status().message();
+  for (size_t i = 0; i < texts.size(); ++i)
+    EXPECT_LE(max_abs_diff(short_vectors->data() + i * d, truncated.data.data() + i * d, d), kTolerance)
+        << d << "-dimensional embedding of text " << i << ": " << texts[i];
+}
+
+void expect_scores(const std::string& dir, const fs::path& src, const json& golden) {
+  const auto pairs = golden.at("pairs").get<std::vector<std::pair<std::string, std::string>>>();
+  const auto ids = golden.at("ids").get<std::vector<std::vector<int32_t>>>();
+  const auto type_ids = golden.at("type_ids").get<std::vector<std::vector<int32_t>>>();
+  const size_t max_length = golden.at("max_length").get<size_t>();
+  ASSERT_EQ(pairs.size(), ids.size());
+
+  // The pair tokenization a CrossEncoder asks for gives the reference's ids.
+  auto tokenizer = Tokenizer::from_file(golden_tokenizer_path(golden));
+  ASSERT_TRUE(tokenizer.is_ok()) << tokenizer.status().message();
+  TruncationOptions truncation;
+  truncation.max_length = max_length;
+  truncation.strategy = TruncationOptions::Strategy::kLongestFirst;
+  (*tokenizer)->set_truncation(truncation);
+  (*tokenizer)->set_padding(std::nullopt);
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    auto enc = (*tokenizer)->encode_pair(pairs[i].first, pairs[i].second);
+    ASSERT_TRUE(enc.is_ok()) << enc.status().message();
+    EXPECT_EQ(enc->ids, ids[i]) << "pair " << i;
+    EXPECT_EQ(enc->type_ids, type_ids[i]) << "pair " << i;
+  }
+  expect_hidden_states(dir, ids, type_ids, read_npy_or_die(src / "hidden.npy"));
+
+  // Scores through the public API, each query with its documents, as sigmoid
+  // (the default for one label) and as raw logits.
+  for (const char* activation : {"", "identity"}) {
+    const NpyMatrix expected = read_npy_or_die(src / (*activation ? "logits.npy" : "scores.npy"));
+    ASSERT_EQ(expected.data.size(), pairs.size());
+    RerankerOptions options;
+    options.model = dir;
+    options.threads = 2;
+    options.activation = activation;
+    auto reranker = Reranker::open(options);
+    ASSERT_TRUE(reranker.is_ok()) << reranker.status().message();
+    EXPECT_EQ((*reranker)->info().max_tokens, max_length);
+    EXPECT_EQ((*reranker)->info().activation, *activation ? "identity" : "sigmoid");
+    std::map<std::string, std::vector<size_t>> by_query;
+    for (size_t i = 0; i < pairs.size(); ++i) by_query[pairs[i].first].push_back(i);
+    for (const auto& [query, members] : by_query) {
+      std::vector<std::string> docs;
+      for (size_t i : members) docs.push_back(pairs[i].second);
+      auto scores = (*reranker)->score(query, docs);
+      ASSERT_TRUE(scores.is_ok()) << scores.status().message();
+      for (size_t j = 0; j < members.size(); ++j)
+        EXPECT_NEAR((*scores)[j], expected.data[members[j]], kTolerance)
+            << (*activation ? "logit" : "score") << " of pair " << members[j];
+
+      // rerank(): the same scores, best first, cut to top_k.
+      auto ranked = (*reranker)->rerank(query, docs, 3);
+      ASSERT_TRUE(ranked.is_ok()) << ranked.status().message();
+      ASSERT_EQ(ranked->size(), std::min<size_t>(3, docs.size()));
+      for (size_t r = 0; r < ranked->size(); ++r) {
+        EXPECT_EQ((*ranked)[r].score, (*scores)[(*ranked)[r].index]);
+        if (r > 0) {
+          EXPECT_GE((*ranked)[r - 1].score, (*ranked)[r].score);
+        }
+      }
+    }
+    auto none = (*reranker)->rerank("a query", {});
+    ASSERT_TRUE(none.is_ok()) << none.status().message();
+    EXPECT_TRUE(none->empty());
+  }
 }
 
 class TinyModel : public ::testing::TestWithParam<std::string> {};
@@ -76,61 +229,11 @@ TEST_P(TinyModel, MatchesTheReference) {
   TempDir dir;
   assemble(src, golden, dir.path());
   if (HasFatalFailure()) return;
-
-  const auto texts = golden.at("texts").get<std::vector<std::string>>();
-  const auto ids = golden.at("ids").get<std::vector<std::vector<int32_t>>>();
-  ASSERT_EQ(texts.size(), ids.size());
-  auto hidden = npy_read_file((src / "hidden.npy").string());
-  auto expected = npy_read_file((src / "embeddings.npy").string());
-  ASSERT_TRUE(hidden.is_ok() && expected.is_ok());
-
-  EmbedderOptions options;
-  options.model = dir.str();
-  options.threads = 2;
-  auto embedder = Embedder::open(options);
-  ASSERT_TRUE(embedder.is_ok()) << embedder.status().message();
-  const Embedder& e = **embedder;
-
-  // The tokenizer as the embedder configures it gives the reference's ids.
-  for (size_t i = 0; i < texts.size(); ++i) {
-    auto enc = e.tokenizer().encode(texts[i]);
-    ASSERT_TRUE(enc.is_ok()) << enc.status().message();
-    EXPECT_EQ(enc->ids, ids[i]) << "text " << i << ": " << texts[i];
-  }
-
-  // Last hidden states of every token, all texts in one packed batch.
-  auto model = describe_model(dir.str());
-  ASSERT_TRUE(model.is_ok()) << model.status().message();
-  auto files = WeightFiles::open(model->encoder_dir);
-  ASSERT_TRUE(files.is_ok()) << files.status().message();
-  auto encoder = load_encoder(*model, **files);
-  ASSERT_TRUE(encoder.is_ok()) << encoder.status().message();
-  TokenBatch batch;
-  for (const auto& x : ids) {
-    batch.ids.insert(batch.ids.end(), x.begin(), x.end());
-    batch.offsets.push_back(batch.ids.size());
-  }
-  batch.type_ids.assign(batch.ids.size(), 0);
-  const size_t H = model->encoder.hidden_size;
-  ASSERT_EQ(hidden->rows, batch.tokens());
-  ASSERT_EQ(hidden->cols, H);
-  std::vector<float> out(batch.tokens() * H);
-  FloatBuffer workspace;
-  ASSERT_TRUE((*encoder)->forward(batch, out.data(), workspace, 2).is_ok());
-  for (size_t s = 0; s < batch.sequences(); ++s) {
-    const size_t first = batch.offsets[s];
-    EXPECT_LE(max_abs_diff(out.data() + first * H, hidden->data.data() + first * H, batch.length(s) * H), kTolerance)
-        << "hidden states of text " << s << ": " << texts[s];
-  }
-
-  // Sentence embeddings through the public API.
-  auto vectors = e.embed(texts);
-  ASSERT_TRUE(vectors.is_ok()) << vectors.status().message();
-  ASSERT_EQ(expected->rows, texts.size());
-  ASSERT_EQ(expected->cols, e.dims());
-  for (size_t i = 0; i < texts.size(); ++i)
-    EXPECT_LE(max_abs_diff(vectors->data() + i * e.dims(), expected->data.data() + i * e.dims(), e.dims()), kTolerance)
-        << "embedding of text " << i << ": " << texts[i];
+  const std::string kind = golden.value("kind", "embedding");
+  if (kind == "cross-encoder")
+    expect_scores(dir.str(), src, golden);
+  else
+    expect_embeddings(dir.str(), src, golden);
 }
 
 TEST(TinyXlmRoberta, TakesAtMost512TokensOf514Positions) {

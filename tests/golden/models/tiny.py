@@ -51,6 +51,13 @@ def save_safetensors(path, tensors):
             f.write(b)
 
 
+def save_model(out_dir, state_dict, config, dtype=torch.float16):
+    """model.safetensors (tensors in `dtype`) and config.json in out_dir."""
+    os.makedirs(out_dir, exist_ok=True)
+    save_safetensors(os.path.join(out_dir, "model.safetensors"), {k: v.to(dtype) for k, v in state_dict.items()})
+    write_json(os.path.join(out_dir, "config.json"), config)
+
+
 def write_json(path, obj):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
@@ -58,11 +65,16 @@ def write_json(path, obj):
         f.write("\n")
 
 
+def all_texts():
+    """Every text of ../texts.jsonl, in order."""
+    with open(TEXTS, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def golden_texts(count=40):
     """A fixed, varied subset of ../texts.jsonl: the first three (the seed
     example), then an even spread over the rest, then the three longest."""
-    with open(TEXTS, encoding="utf-8") as f:
-        texts = [json.loads(line) for line in f if line.strip()]
+    texts = all_texts()
     picked = list(range(3))
     step = max(1, (len(texts) - 3) // (count - 6))
     picked += list(range(3, len(texts), step))[: count - 6]
@@ -141,6 +153,15 @@ def write_golden(out_dir, tokenizer_rel, texts, ids, hidden, embeddings, extra=N
     write_json(os.path.join(out_dir, "golden.json"), golden)
     np.save(os.path.join(out_dir, "hidden.npy"), hidden.detach().numpy().astype(np.float32))
     np.save(os.path.join(out_dir, "embeddings.npy"), embeddings.detach().numpy().astype(np.float32))
+
+
+def write_outputs(out_dir, golden, arrays):
+    """golden.json and NAME.npy (float32) for each NAME: tensor of `arrays`:
+    for models whose outputs are not write_golden's (cross-encoder scores,
+    Matryoshka-truncated embeddings, ...)."""
+    write_json(os.path.join(out_dir, "golden.json"), golden)
+    for name, t in arrays.items():
+        np.save(os.path.join(out_dir, name + ".npy"), t.detach().numpy().astype(np.float32))
 
 
 def sentence_transformers_files(out_dir, hidden_size, pooling, normalize, max_seq_length):

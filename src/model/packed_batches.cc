@@ -1,0 +1,106 @@
+#include "model/packed_batches.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "model/kernels/gemm.h"
+
+namespace simile {
+
+namespace {
+
+// Items tokenised at a time: bounds the memory held by encodings (token
+// strings and offsets) when embedding large inputs.
+constexpr size_t kTokenizeChunk = 4096;
+
+// Below this many tokens a single text is not split across threads: that costs
+// more in synchronisation than it saves (docs/benchmarks.md, batch 1: 196
+// against 68 sentences/s on short texts; from about 128 tokens on, two
+// threads win).
+constexpr size_t kIntraOpMinTokens = 128;
+
+}  // namespace
+
+BatchPlan plan_batches(const std::vector<size_t>& lengths, size_t batch_size, int threads) {
+  BatchPlan plan;
+  const size_t count = lengths.size();
+  // Longest first, as sentence-transformers orders its batches. (Sequences
+  // are packed, so the order changes no result and little speed; it keeps
+  // each batch's work similar.)
+  plan.order.resize(count);
+  std::iota(plan.order.begin(), plan.order.end(), 0);
+  std::stable_sort(plan.order.begin(), plan.order.end(), [&](size_t a, size_t b) { return lengths[a] > lengths[b]; });
+  for (size_t first = 0; first < count; first += batch_size)
+    plan.units.emplace_back(first, std::min(batch_size, count - first));
+  while (plan.units.size() < static_cast<size_t>(threads)) {
+    auto largest = std::max_element(plan.units.begin(), plan.units.end(),
+                                    [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (largest == plan.units.end() || largest->second < 2) break;
+    const size_t half = largest->second / 2;
+    const std::pair<size_t, size_t> tail(largest->first + half, largest->second - half);
+    largest->second = half;
+    plan.units.push_back(tail);
+  }
+  plan.team = static_cast<int>(std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(threads), plan.units.size())));
+  plan.inner = plan.team > 1 ? 1 : threads;
+  if (plan.team == 1 && plan.units.size() == 1 && plan.units[0].second == 1 &&
+      lengths[plan.order[0]] < kIntraOpMinTokens)
+    plan.inner = 1;
+  return plan;
+}
+
+void pack_batch(const std::vector<Encoding>& encodings, const size_t* order, size_t n, TokenBatch* batch) {
+  batch->clear();
+  for (size_t b = 0; b < n; ++b) {
+    const Encoding& e = encodings[order[b]];
+    batch->ids.insert(batch->ids.end(), e.ids.begin(), e.ids.end());
+    batch->type_ids.insert(batch->type_ids.end(), e.type_ids.begin(), e.type_ids.end());
+    batch->offsets.push_back(batch->ids.size());
+  }
+}
+
+Status run_packed(const PackedRun& job, std::mutex& mu, const std::function<Result<Encoding>(size_t item)>& encode,
+                  const RunUnit& run) {
+  const size_t count = job.count;
+  const int threads = job.threads;
+  std::vector<Encoding> encodings;
+  std::vector<Status> errors;
+  for (size_t first_item = 0; first_item < count; first_item += kTokenizeChunk) {
+    const size_t n_items = std::min(kTokenizeChunk, count - first_item);
+    encodings.assign(n_items, Encoding());
+    errors.assign(n_items, Status::ok());
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 16) if (n_items > 16)
+    for (long i = 0; i < static_cast<long>(n_items); ++i) {
+      auto enc = encode(first_item + static_cast<size_t>(i));
+      if (enc.is_ok())
+        encodings[i] = std::move(enc).value();
+      else
+        errors[i] = enc.status();
+    }
+    std::vector<size_t> lengths(n_items);
+    for (size_t i = 0; i < n_items; ++i) {
+      const std::string name = job.item_name + " " + std::to_string(first_item + i);
+      if (!errors[i].is_ok()) return errors[i].with_context(name);
+      if (encodings[i].size() == 0) return Status::invalid_argument(name + " gives no tokens");
+      lengths[i] = encodings[i].size();
+    }
+
+    const BatchPlan plan = plan_batches(lengths, job.batch_size, threads);
+    std::vector<Status> status(plan.units.size(), Status::ok());
+    std::lock_guard<std::mutex> lock(mu);
+    kernels::ComputeThreads compute(plan.inner);
+#pragma omp parallel for num_threads(plan.team) schedule(dynamic, 1) if (plan.team > 1)
+    for (long u = 0; u < static_cast<long>(plan.units.size()); ++u) {
+      const auto [first, n] = plan.units[static_cast<size_t>(u)];
+      const size_t worker = plan.team > 1 ? static_cast<size_t>(omp_get_thread_num()) : 0;
+      status[static_cast<size_t>(u)] = run(encodings, plan.order.data() + first, n, worker, plan.inner, first_item);
+    }
+    for (const Status& st : status)
+      if (!st.is_ok()) return st.with_context("model " + job.model_name);
+  }
+  return Status::ok();
+}
+
+}  // namespace simile

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "model/bert.h"
+#include "model/decoder.h"
 #include "util/check.h"
 
 namespace simile {
@@ -22,6 +23,12 @@ size_t dim_value(Dim d, const EncoderConfig& c) {
       return c.max_position_embeddings;
     case Dim::kTokenTypes:
       return c.type_vocab_size;
+    case Dim::kQueryWidth:
+      return c.num_attention_heads * c.head_dim();
+    case Dim::kKeyValueWidth:
+      return c.kv_heads() * c.head_dim();
+    case Dim::kHeadDim:
+      return c.head_dim();
   }
   return 0;
 }
@@ -38,6 +45,12 @@ const char* dim_field(Dim d) {
       return "max_position_embeddings";
     case Dim::kTokenTypes:
       return "type_vocab_size";
+    case Dim::kQueryWidth:
+      return "num_attention_heads * head_dim";
+    case Dim::kKeyValueWidth:
+      return "num_key_value_heads * head_dim";
+    case Dim::kHeadDim:
+      return "head_dim";
   }
   return "?";
 }
@@ -91,7 +104,9 @@ Result<const TensorView*> find_checked(const TensorSpec& spec, const std::string
 }  // namespace
 
 const std::vector<Architecture>& architectures() {
-  static const std::vector<Architecture> kArchitectures = {bert_architecture()};
+  static const std::vector<Architecture> kArchitectures = {
+      bert_architecture(), llama_architecture(), mistral_architecture(), qwen2_architecture(), qwen3_architecture(),
+  };
   return kArchitectures;
 }
 
@@ -106,11 +121,12 @@ Result<const Architecture*> find_architecture(const EncoderConfig& config) {
     if (config.position_embedding_type != "absolute")
       return Status::unsupported("position_embedding_type '" + config.position_embedding_type +
                                  "' is not supported (only absolute)");
+    if (a.check_config != nullptr) SIMILE_RETURN_IF_ERROR(a.check_config(config));
     return &a;
   }
   return Status::unsupported("architecture " + config.architecture +
                              (config.model_type.empty() ? "" : " (model_type '" + config.model_type + "')") +
-                             " is not supported; simile runs BERT-family encoders: " + supported_list());
+                             " is not supported; simile runs: " + supported_list());
 }
 
 Result<EncoderWeights> load_encoder_weights(const Architecture& arch, const EncoderConfig& config,
@@ -134,6 +150,10 @@ Result<EncoderWeights> load_encoder_weights(const Architecture& arch, const Enco
   std::vector<const TensorView*> tensors;
   size_t total = 0;
   auto add = [&](const TensorSpec& spec, size_t layer) -> Status {
+    if (spec.present != nullptr && !spec.present(config)) {
+      tensors.push_back(nullptr);
+      return Status::ok();
+    }
     SIMILE_ASSIGN_OR_RETURN(const TensorView* t,
                             find_checked(spec, tensor_name(prefix, spec.name, layer), config, files));
     tensors.push_back(t);
@@ -149,6 +169,10 @@ Result<EncoderWeights> load_encoder_weights(const Architecture& arch, const Enco
   std::vector<const float*> at(tensors.size());
   float* dst = w.arena.data();
   for (size_t i = 0; i < tensors.size(); ++i) {
+    if (tensors[i] == nullptr) {
+      at[i] = nullptr;
+      continue;
+    }
     SIMILE_RETURN_IF_ERROR(WeightFiles::read_f32(*tensors[i], dst));
     at[i] = dst;
     dst += tensors[i]->numel();

@@ -48,17 +48,31 @@ class Encoder {
   virtual Status forward(const TokenBatch& batch, float* out, FloatBuffer& workspace, int threads) const = 0;
 };
 
-// A dimension of a tensor shape, as a config.json field.
-enum class Dim : uint8_t { kHidden, kIntermediate, kVocab, kPositions, kTokenTypes };
+// A dimension of a tensor shape, as a config.json field (or product of them).
+enum class Dim : uint8_t {
+  kHidden,
+  kIntermediate,
+  kVocab,
+  kPositions,
+  kTokenTypes,
+  kQueryWidth,     // num_attention_heads * head_dim
+  kKeyValueWidth,  // num_key_value_heads * head_dim
+  kHeadDim,
+};
 
 struct TensorSpec {
   const char* name;  // after the weight prefix; "{}" stands for the layer index
   std::vector<Dim> shape;
+  // Whether the config has this tensor (null: always). An absent tensor is a
+  // null pointer in EncoderWeights.
+  bool (*present)(const EncoderConfig& config) = nullptr;
 };
 
-// Weights read from the files, as fp32 in one buffer. The tensors lie back to
-// back in table order (the embedding tensors, then layer 0's, layer 1's, ...),
-// so a forward pass can treat adjacent table entries as one matrix.
+// Weights read from the files, as fp32 in one buffer (half-precision weights
+// are up-cast once, at load time). The tensors lie back to back in table order
+// (the embedding tensors, then layer 0's, layer 1's, ...), so a forward pass
+// can treat adjacent table entries as one matrix. Tensors the table does not
+// list (a language-model head, say) are never read.
 struct EncoderWeights {
   FloatBuffer arena;
   std::vector<const float*> embeddings;           // by embedding_tensors index
@@ -75,6 +89,9 @@ struct Architecture {
   std::vector<TensorSpec> layer_tensors;
   // Builds the encoder from checked weights.
   std::unique_ptr<Encoder> (*make)(const EncoderConfig& config, EncoderWeights weights);
+  // Rejects configurations the forward pass does not implement, naming what
+  // is missing (null: none).
+  Status (*check_config)(const EncoderConfig& config) = nullptr;
 };
 
 const std::vector<Architecture>& architectures();

@@ -11,6 +11,7 @@
 #include "model/config.h"
 #include "model/kernels/gemm.h"
 #include "model/model_info.h"
+#include "model/model_tokenizer.h"
 #include "model/pooling.h"
 #include "model/safetensors.h"
 #include "simile/models.h"
@@ -120,8 +121,6 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
   const ModelDescription& model = impl->model;
 
   if (options.max_tokens) {
-    if (*options.max_tokens < 2)
-      return Status::invalid_argument("max tokens must be at least 2 (room for [CLS] and [SEP])");
     if (*options.max_tokens > model.encoder.max_position_embeddings)
       return Status::invalid_argument("max tokens " + std::to_string(*options.max_tokens) + " exceeds the " +
                                       std::to_string(model.encoder.max_position_embeddings) + " positions of model " +
@@ -134,12 +133,11 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
   impl->batch_size = options.batch_size;
   impl->workers.resize(static_cast<size_t>(impl->threads));
 
-  auto tokenizer = Tokenizer::from_file(model.tokenizer_path());
-  if (!tokenizer.is_ok()) return tokenizer.status().with_context("model " + model.dir);
-  impl->tokenizer = std::move(tokenizer).value();
-  // Truncate like sentence-transformers; padding is ours to do (we pack).
-  impl->tokenizer->set_truncation(TruncationOptions{model.max_tokens});
-  impl->tokenizer->set_padding(std::nullopt);
+  SIMILE_ASSIGN_OR_RETURN(impl->tokenizer, load_model_tokenizer(model));
+  if (const size_t special = impl->tokenizer->special_tokens_added(); model.max_tokens <= special)
+    return Status::invalid_argument("max tokens " + std::to_string(model.max_tokens) +
+                                    " leaves no room for text: the tokenizer of model " + model.dir + " adds " +
+                                    std::to_string(special) + " special tokens to every text");
 
   {
     auto files = WeightFiles::open(model.encoder_dir, /*populate=*/true);

@@ -11,6 +11,7 @@
 #include "model/architecture.h"
 #include "model/config.h"
 #include "model/model_info.h"
+#include "model/model_tokenizer.h"
 #include "model/safetensors.h"
 #include "util/file_util.h"
 #include "util/hash.h"
@@ -47,6 +48,9 @@ std::string model_fingerprint(const ModelDescription& model, const WeightFiles& 
     auto text = read_file(path);
     hash.add(text.is_ok() ? *text : std::string());
   }
+  // Only when tokenizer_config.json changes the special tokens, so that the
+  // fingerprints of models it leaves alone stay what they were.
+  if (model.pipeline.bos_eos) hash.add("bos/eos:" + model.pipeline.bos_eos->bos + "/" + model.pipeline.bos_eos->eos);
   return hash.hex();
 }
 
@@ -113,6 +117,12 @@ Result<ModelInfo> inspect_model(const std::string& name_or_dir) {
   auto files = WeightFiles::open(model.encoder_dir);
   if (!files.is_ok()) return files.status().with_context(model.dir);
   return make_model_info(model, **files);
+}
+
+Result<std::unique_ptr<Tokenizer>> open_model_tokenizer(const std::string& name_or_dir) {
+  SIMILE_ASSIGN_OR_RETURN(std::string dir, resolve_model_dir(name_or_dir));
+  SIMILE_ASSIGN_OR_RETURN(ModelDescription model, describe_model(dir));
+  return load_model_tokenizer(model);
 }
 
 Result<std::vector<ModelInfo>> list_models() {

@@ -46,6 +46,9 @@ class Encoder {
   // ComputeThreads bounds the BLAS). Errors: invalid_argument for token ids,
   // type ids or lengths the model cannot embed.
   virtual Status forward(const TokenBatch& batch, float* out, FloatBuffer& workspace, int threads) const = 0;
+  // About how many workspace floats forward() needs per token (0: not
+  // known). Callers bound the tokens of a batch by it.
+  virtual size_t workspace_floats_per_token() const { return 0; }
 };
 
 // A dimension of a tensor shape, as a config.json field (or product of them).

@@ -91,7 +91,7 @@ struct ModelDescription {
   EncoderConfig encoder;
   PipelineConfig pipeline;
   const Architecture* architecture = nullptr;
-  size_t max_tokens = 0;  // tokens per text, [CLS] and [SEP] included
+  size_t max_tokens = 0;  // tokens per text, special tokens ([CLS], [SEP], <|endoftext|> ...) included
 
   std::string tokenizer_path() const { return encoder_dir + "/tokenizer.json"; }
 };

@@ -172,6 +172,11 @@ class DecoderEncoder final : public Encoder {
 
   Status forward(const TokenBatch& batch, float* out, FloatBuffer& workspace, int threads) const override;
 
+  size_t workspace_floats_per_token() const override {
+    const size_t q = config_.num_attention_heads * config_.head_dim(), kv = config_.kv_heads() * config_.head_dim();
+    return 2 * q + 2 * kv + 2 * config_.hidden_size + 2 * config_.intermediate_size;
+  }
+
  private:
   EncoderConfig config_;
   EncoderWeights w_;

@@ -153,6 +153,9 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
 
 // Below this many tokens a single text is not split across threads.
 constexpr size_t kIntraOpMinTokens = 128;
+// Workspace of one forward pass (per thread) that batches are sized to stay
+// under, in floats (1 GiB).
+constexpr size_t kWorkspaceBudgetFloats = size_t{1} << 28;
 
 Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts, const std::string& prompt) const {
   Impl& im = *impl_;
@@ -162,7 +165,8 @@ Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts
 
   // Prompt tokens left out of pooling (Pooling include_prompt = false):
   // sentence-transformers masks the first len(tokenize(prompt)) - 1 tokens,
-  // i.e. [CLS] and the prompt.
+  // i.e. [CLS] and the prompt (the prompt alone when the tokenizer only
+  // appends a token).
   size_t masked_prefix = 0;
   if (!prompt.empty() && !im.model.pipeline.include_prompt) {
     auto enc = im.tokenizer->encode(im.model.pipeline.do_lower_case ? lowercase_utf8(prompt) : prompt);
@@ -206,9 +210,22 @@ Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts
     // stalls every barrier. Too few batches for the threads are split (the
     // sequences are packed, so a batch's split changes no result); only a
     // lone text is parallelised inside the forward pass.
+    // A batch also stops at a token budget: a large model's workspace per
+    // token (188 KB for a 7B decoder) would otherwise take tens of GB for 32
+    // long texts. The budget binds only for such models.
+    const size_t per_token = im.encoder->workspace_floats_per_token() + dims;
+    const size_t max_batch_tokens = std::max<size_t>(kWorkspaceBudgetFloats / per_token, 1);
     std::vector<std::pair<size_t, size_t>> units;  // (first, count) in `order`
-    for (size_t first = 0; first < count; first += im.batch_size)
-      units.emplace_back(first, std::min(im.batch_size, count - first));
+    for (size_t first = 0, tokens = 0, i = 0; i < count; ++i) {
+      const size_t len = encodings[order[i]].size();
+      if (i > first && (i - first == im.batch_size || tokens + len > max_batch_tokens)) {
+        units.emplace_back(first, i - first);
+        first = i;
+        tokens = 0;
+      }
+      tokens += len;
+      if (i + 1 == count) units.emplace_back(first, count - first);
+    }
     while (units.size() < static_cast<size_t>(im.threads)) {
       auto largest = std::max_element(units.begin(), units.end(),
                                       [](const auto& a, const auto& b) { return a.second < b.second; });

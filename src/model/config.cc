@@ -87,6 +87,35 @@ Status parse_rope(const json& j, const std::string& file, EncoderConfig* c) {
   return Status::ok();
 }
 
+// What transformers' LlamaConfig, MistralConfig, Qwen2Config and Qwen3Config
+// give the fields a config.json leaves out (kv_heads 0: num_attention_heads;
+// head_dim 0: hidden_size / num_attention_heads).
+struct DecoderDefaults {
+  const char* model_type;
+  size_t hidden, intermediate, layers, heads, kv_heads, head_dim, vocab, positions;
+};
+constexpr DecoderDefaults kDecoderDefaults[] = {
+    {"llama", 4096, 11008, 32, 32, 0, 0, 32000, 2048},
+    {"mistral", 4096, 14336, 32, 32, 8, 0, 32000, 131072},
+    {"qwen2", 4096, 22016, 32, 32, 32, 0, 151936, 32768},
+    {"qwen3", 4096, 22016, 32, 32, 32, 128, 151936, 32768},
+};
+
+void apply_decoder_defaults(EncoderConfig* c) {
+  for (const DecoderDefaults& d : kDecoderDefaults) {
+    if (c->model_type != d.model_type) continue;
+    c->hidden_size = d.hidden;
+    c->intermediate_size = d.intermediate;
+    c->num_hidden_layers = d.layers;
+    c->num_attention_heads = d.heads;
+    c->num_key_value_heads = d.kv_heads;
+    c->explicit_head_dim = d.head_dim;
+    c->vocab_size = d.vocab;
+    c->max_position_embeddings = d.positions;
+    c->hidden_act = "silu";
+  }
+}
+
 // The fields of decoder-only models (config.h lists them).
 Status parse_decoder_fields(const json& j, const std::string& file, EncoderConfig* c) {
   SIMILE_RETURN_IF_ERROR(read_count(j, "num_key_value_heads", &c->num_key_value_heads, file));
@@ -178,6 +207,7 @@ Result<EncoderConfig> parse_encoder_config(const std::string& json_text) {
   if (c.model_type.empty() && c.architecture.empty())
     return Status::corrupt(file + " names neither a model_type nor architectures");
   if (c.architecture.empty()) c.architecture = c.model_type;
+  apply_decoder_defaults(&c);
   SIMILE_RETURN_IF_ERROR(read_count(j, "hidden_size", &c.hidden_size, file));
   SIMILE_RETURN_IF_ERROR(read_count(j, "num_hidden_layers", &c.num_hidden_layers, file));
   SIMILE_RETURN_IF_ERROR(read_count(j, "num_attention_heads", &c.num_attention_heads, file));

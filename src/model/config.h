@@ -34,7 +34,8 @@ struct BosEosTemplate {
   std::string eos;
 };
 
-// config.json, with BertConfig's defaults for absent fields.
+// config.json, with BertConfig's defaults for absent fields (or the decoder
+// families' own, see below).
 struct EncoderConfig {
   std::string model_type;    // "bert"
   std::string architecture;  // architectures[0], else model_type
@@ -50,7 +51,8 @@ struct EncoderConfig {
   std::string position_embedding_type = "absolute";
 
   // Decoder-only families (Llama, Mistral, Qwen2, Qwen3). Absent fields take
-  // the defaults transformers gives them.
+  // the defaults transformers gives them (for these model types, the fields
+  // above too).
   size_t num_key_value_heads = 0;  // 0: num_attention_heads (no grouped-query attention)
   size_t explicit_head_dim = 0;    // "head_dim"; 0: hidden_size / num_attention_heads
   float rms_norm_eps = 1e-6f;

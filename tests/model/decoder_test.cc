@@ -58,6 +58,19 @@ TEST(DecoderConfig, ParsesQwen3Embedding) {
   EXPECT_STREQ((*arch)->family, "qwen3");
 }
 
+TEST(DecoderConfig, AbsentFieldsTakeTheirFamilysDefaults) {
+  auto qwen3 = parse_encoder_config(R"({"model_type": "qwen3"})");
+  ASSERT_TRUE(qwen3.is_ok()) << qwen3.status().message();
+  EXPECT_EQ(qwen3->head_dim(), 128u);  // Qwen3Config's, not hidden / heads
+  EXPECT_EQ(qwen3->hidden_act, "silu");
+  EXPECT_EQ(qwen3->vocab_size, 151936u);
+  auto mistral = parse_encoder_config(R"({"model_type": "mistral", "num_attention_heads": 16})");
+  ASSERT_TRUE(mistral.is_ok()) << mistral.status().message();
+  EXPECT_EQ(mistral->kv_heads(), 8u);
+  EXPECT_EQ(mistral->max_position_embeddings, 131072u);
+  EXPECT_TRUE(find_architecture(*mistral).is_ok());
+}
+
 TEST(DecoderConfig, DefaultsAndTransformers5RopeParameters) {
   auto c = parse_encoder_config(config_with("llama", R"(, "num_key_value_heads": null)"));
   ASSERT_TRUE(c.is_ok()) << c.status().message();

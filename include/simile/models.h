@@ -5,11 +5,13 @@
 // A model is named by its cache name ("all-MiniLM-L6-v2") or by a directory path.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "simile/embedder.h"
 #include "simile/status.h"
+#include "simile/tokenizer.h"
 
 namespace simile {
 
@@ -22,6 +24,12 @@ Result<std::string> resolve_model_dir(const std::string& name_or_dir);
 
 // Reads a model directory's configuration without loading weights into memory.
 Result<ModelInfo> inspect_model(const std::string& name_or_dir);
+
+// A model's tokenizer as its Embedder uses it: tokenizer.json, with the
+// special tokens tokenizer_config.json asks for (add_bos_token /
+// add_eos_token, as transformers applies them) and truncation at the model's
+// max tokens. No weights are read.
+Result<std::unique_ptr<Tokenizer>> open_model_tokenizer(const std::string& name_or_dir);
 
 // Models in the cache.
 Result<std::vector<ModelInfo>> list_models();

@@ -114,6 +114,17 @@ class Tokenizer {
   int32_t pad_id() const;          // the id padding uses (see PaddingOptions::pad_id)
   std::string model_type() const;  // "WordPiece", "BPE", "Unigram", "SentencePiece"
 
+  // How many special tokens encode() adds around one text (pair: two texts):
+  // 2 for [CLS] A [SEP], 1 for A <|endoftext|>, 0 without a post-processor.
+  size_t special_tokens_added(bool pair = false) const;
+
+  // Replaces the post-processor with the template transformers' Llama-style
+  // tokenizers build from add_bos_token / add_eos_token:
+  //   single: [bos] $A [eos]    pair: [bos] $A [eos] [bos] $B [eos] (B's type id 1)
+  // An empty token is left out. Errors: not_found for a token that is not in
+  // the vocabulary. Not thread-safe: call before encoding.
+  Status set_bos_eos(const std::string& bos, const std::string& eos);
+
   struct Impl;
 
  private:

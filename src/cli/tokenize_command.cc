@@ -28,9 +28,8 @@ void run_tokenize(const TokenizeArgs& args) {
   if (!args.tokenizer_file.empty()) {
     tok = take(Tokenizer::from_file(args.tokenizer_file));
   } else {
-    ModelInfo info = take(inspect_model(args.model.empty() ? kDefaultModel : args.model));
-    tok = take(Tokenizer::from_file(info.dir + "/tokenizer.json"));
-    if (!limit) limit = info.max_tokens;  // what the model will see
+    // What the model will see: its special tokens and its truncation.
+    tok = take(open_model_tokenizer(args.model.empty() ? kDefaultModel : args.model));
   }
   if (limit) tok->set_truncation(*limit == 0 ? std::nullopt : std::optional(TruncationOptions{*limit}));
   tok->set_padding(std::nullopt);

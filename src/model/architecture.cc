@@ -6,6 +6,7 @@
 #include "model/bert.h"
 #include "model/mpnet.h"
 #include "model/roberta.h"
+#include "model/decoder.h"
 #include "util/check.h"
 
 namespace simile {
@@ -31,6 +32,12 @@ size_t dim_value(Dim d, const EncoderConfig& c) {
       return c.num_attention_heads;
     case Dim::kRelativeBuckets:
       return c.relative_attention_num_buckets;
+    case Dim::kQueryWidth:
+      return c.num_attention_heads * c.head_dim();
+    case Dim::kKeyValueWidth:
+      return c.kv_heads() * c.head_dim();
+    case Dim::kHeadDim:
+      return c.head_dim();
   }
   return 0;
 }
@@ -51,6 +58,12 @@ const char* dim_field(Dim d) {
       return "num_attention_heads";
     case Dim::kRelativeBuckets:
       return "relative_attention_num_buckets";
+    case Dim::kQueryWidth:
+      return "num_attention_heads * head_dim";
+    case Dim::kKeyValueWidth:
+      return "num_key_value_heads * head_dim";
+    case Dim::kHeadDim:
+      return "head_dim";
   }
   return "?";
 }
@@ -104,8 +117,10 @@ Result<const TensorView*> find_checked(const TensorSpec& spec, const std::string
 }  // namespace
 
 const std::vector<Architecture>& architectures() {
-  static const std::vector<Architecture> kArchitectures = {bert_architecture(), roberta_architecture(),
-                                                           mpnet_architecture()};
+  static const std::vector<Architecture> kArchitectures = {
+      bert_architecture(),    roberta_architecture(), mpnet_architecture(), llama_architecture(),
+      mistral_architecture(), qwen2_architecture(),   qwen3_architecture(),
+  };
   return kArchitectures;
 }
 
@@ -188,6 +203,10 @@ Result<EncoderWeights> load_encoder_weights(const Architecture& arch, const Enco
   std::vector<const TensorView*> tensors;
   size_t total = 0;
   auto add = [&](const TensorSpec& spec, size_t layer) -> Status {
+    if (spec.present != nullptr && !spec.present(config)) {
+      tensors.push_back(nullptr);
+      return Status::ok();
+    }
     SIMILE_ASSIGN_OR_RETURN(const TensorView* t,
                             find_checked(spec, tensor_name(prefix, spec.name, layer), config, files));
     tensors.push_back(t);
@@ -203,6 +222,10 @@ Result<EncoderWeights> load_encoder_weights(const Architecture& arch, const Enco
   std::vector<const float*> at(tensors.size());
   float* dst = w.arena.data();
   for (size_t i = 0; i < tensors.size(); ++i) {
+    if (tensors[i] == nullptr) {
+      at[i] = nullptr;
+      continue;
+    }
     SIMILE_RETURN_IF_ERROR(WeightFiles::read_f32(*tensors[i], dst));
     at[i] = dst;
     dst += tensors[i]->numel();

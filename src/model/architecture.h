@@ -47,19 +47,38 @@ class Encoder {
   // ComputeThreads bounds the BLAS). Errors: invalid_argument for token ids,
   // type ids or lengths the model cannot embed.
   virtual Status forward(const TokenBatch& batch, float* out, FloatBuffer& workspace, int threads) const = 0;
+  // About how many workspace floats forward() needs per token (0: not
+  // known). Callers bound the tokens of a batch by it.
+  virtual size_t workspace_floats_per_token() const { return 0; }
 };
 
-// A dimension of a tensor shape, as a config.json field.
-enum class Dim : uint8_t { kHidden, kIntermediate, kVocab, kPositions, kTokenTypes, kHeads, kRelativeBuckets };
+// A dimension of a tensor shape, as a config.json field (or product of them).
+enum class Dim : uint8_t {
+  kHidden,
+  kIntermediate,
+  kVocab,
+  kPositions,
+  kTokenTypes,
+  kHeads,           // num_attention_heads
+  kRelativeBuckets, // relative_attention_num_buckets
+  kQueryWidth,     // num_attention_heads * head_dim
+  kKeyValueWidth,  // num_key_value_heads * head_dim
+  kHeadDim,
+};
 
 struct TensorSpec {
   const char* name;  // after the weight prefix; "{}" stands for the layer index
   std::vector<Dim> shape;
+  // Whether the config has this tensor (null: always). An absent tensor is a
+  // null pointer in EncoderWeights.
+  bool (*present)(const EncoderConfig& config) = nullptr;
 };
 
-// Weights read from the files, as fp32 in one buffer. The tensors lie back to
-// back in table order (the embedding tensors, then layer 0's, layer 1's, ...),
-// so a forward pass can treat adjacent table entries as one matrix.
+// Weights read from the files, as fp32 in one buffer (half-precision weights
+// are up-cast once, at load time). The tensors lie back to back in table order
+// (the embedding tensors, then layer 0's, layer 1's, ...), so a forward pass
+// can treat adjacent table entries as one matrix. Tensors the table does not
+// list (a language-model head, say) are never read.
 struct EncoderWeights {
   FloatBuffer arena;
   std::vector<const float*> embeddings;           // by embedding_tensors index

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/architecture.h"
+#include "model/model_tokenizer.h"
 #include "util/file_util.h"
 
 namespace simile {
@@ -49,6 +50,96 @@ Status read_bool(const json& j, const char* key, bool* out, const std::string& f
   if (it == j.end() || it->is_null()) return Status::ok();
   if (!it->is_boolean()) return Status::corrupt(file + ": \"" + key + "\" must be true or false, not " + it->dump());
   *out = it->get<bool>();
+  return Status::ok();
+}
+
+// A non-negative number field, or the default when absent.
+template <typename T>
+Status read_number(const json& j, const char* key, T* out, const std::string& file, bool positive) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return Status::ok();
+  if (!it->is_number() || it->get<double>() < 0 || (positive && it->get<double>() == 0))
+    return Status::corrupt(file + ": \"" + key + "\" must be a " + (positive ? "positive" : "non-negative") +
+                           " number, not " + it->dump());
+  *out = static_cast<T>(it->get<double>());
+  return Status::ok();
+}
+
+// The rotary embedding's type and base: "rope_theta" and "rope_scaling"
+// (transformers 4), or "rope_parameters" (transformers 5, which holds both).
+Status parse_rope(const json& j, const std::string& file, EncoderConfig* c) {
+  SIMILE_RETURN_IF_ERROR(read_number(j, "rope_theta", &c->rope_theta, file, /*positive=*/true));
+  for (const char* key : {"rope_scaling", "rope_parameters"}) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) continue;
+    if (!it->is_object()) return Status::corrupt(file + ": \"" + key + "\" must be an object, not " + it->dump());
+    for (const auto& [name, value] : it->items())
+      if (value.is_object())
+        return Status::unsupported(file + ": \"" + key + "\" sets rotary embeddings per layer type ('" + name +
+                                   "'); simile supports one rotary embedding for all layers");
+    SIMILE_RETURN_IF_ERROR(read_number(*it, "rope_theta", &c->rope_theta, file + " " + key, /*positive=*/true));
+    std::string type;
+    SIMILE_RETURN_IF_ERROR(read_string(*it, "type", &type, file));
+    SIMILE_RETURN_IF_ERROR(read_string(*it, "rope_type", &type, file));
+    if (type.empty() && std::string(key) == "rope_scaling")
+      return Status::corrupt(file + ": \"rope_scaling\" names no \"rope_type\"");
+    if (!type.empty()) c->rope_type = type;
+  }
+  return Status::ok();
+}
+
+// What transformers' LlamaConfig, MistralConfig, Qwen2Config and Qwen3Config
+// give the fields a config.json leaves out (kv_heads 0: num_attention_heads;
+// head_dim 0: hidden_size / num_attention_heads).
+struct DecoderDefaults {
+  const char* model_type;
+  size_t hidden, intermediate, layers, heads, kv_heads, head_dim, vocab, positions;
+};
+constexpr DecoderDefaults kDecoderDefaults[] = {
+    {"llama", 4096, 11008, 32, 32, 0, 0, 32000, 2048},
+    {"mistral", 4096, 14336, 32, 32, 8, 0, 32000, 131072},
+    {"qwen2", 4096, 22016, 32, 32, 32, 0, 151936, 32768},
+    {"qwen3", 4096, 22016, 32, 32, 32, 128, 151936, 32768},
+};
+
+void apply_decoder_defaults(EncoderConfig* c) {
+  for (const DecoderDefaults& d : kDecoderDefaults) {
+    if (c->model_type != d.model_type) continue;
+    c->hidden_size = d.hidden;
+    c->intermediate_size = d.intermediate;
+    c->num_hidden_layers = d.layers;
+    c->num_attention_heads = d.heads;
+    c->num_key_value_heads = d.kv_heads;
+    c->explicit_head_dim = d.head_dim;
+    c->vocab_size = d.vocab;
+    c->max_position_embeddings = d.positions;
+    c->hidden_act = "silu";
+  }
+}
+
+// The fields of decoder-only models (config.h lists them).
+Status parse_decoder_fields(const json& j, const std::string& file, EncoderConfig* c) {
+  SIMILE_RETURN_IF_ERROR(read_count(j, "num_key_value_heads", &c->num_key_value_heads, file));
+  SIMILE_RETURN_IF_ERROR(read_count(j, "head_dim", &c->explicit_head_dim, file));
+  SIMILE_RETURN_IF_ERROR(read_number(j, "rms_norm_eps", &c->rms_norm_eps, file, /*positive=*/false));
+  SIMILE_RETURN_IF_ERROR(parse_rope(j, file, c));
+  SIMILE_RETURN_IF_ERROR(read_bool(j, "attention_bias", &c->attention_bias, file));
+  SIMILE_RETURN_IF_ERROR(read_bool(j, "mlp_bias", &c->mlp_bias, file));
+  SIMILE_RETURN_IF_ERROR(read_bool(j, "is_causal", &c->is_causal, file));
+  SIMILE_RETURN_IF_ERROR(read_count(j, "sliding_window", &c->sliding_window, file));
+  SIMILE_RETURN_IF_ERROR(read_bool(j, "use_sliding_window", &c->use_sliding_window, file));
+  SIMILE_RETURN_IF_ERROR(read_number(j, "max_window_layers", &c->max_window_layers, file, /*positive=*/false));
+  auto types = j.find("layer_types");
+  if (types != j.end() && !types->is_null()) {
+    if (!types->is_array()) return Status::corrupt(file + ": \"layer_types\" must be a list of strings");
+    for (const json& t : *types) {
+      if (!t.is_string()) return Status::corrupt(file + ": \"layer_types\" must be a list of strings");
+      c->layer_types.push_back(t.get<std::string>());
+    }
+  }
+  if (c->kv_heads() > c->num_attention_heads || c->num_attention_heads % c->kv_heads() != 0)
+    return Status::corrupt(file + ": num_attention_heads " + std::to_string(c->num_attention_heads) +
+                           " is not a multiple of num_key_value_heads " + std::to_string(c->kv_heads()));
   return Status::ok();
 }
 
@@ -137,6 +228,7 @@ Result<EncoderConfig> parse_encoder_config(const std::string& json_text) {
   if (c.model_type.empty() && c.architecture.empty())
     return Status::corrupt(file + " names neither a model_type nor architectures");
   if (c.architecture.empty()) c.architecture = c.model_type;
+  apply_decoder_defaults(&c);
   SIMILE_RETURN_IF_ERROR(read_count(j, "hidden_size", &c.hidden_size, file));
   SIMILE_RETURN_IF_ERROR(read_count(j, "num_hidden_layers", &c.num_hidden_layers, file));
   SIMILE_RETURN_IF_ERROR(read_count(j, "num_attention_heads", &c.num_attention_heads, file));
@@ -157,7 +249,8 @@ Result<EncoderConfig> parse_encoder_config(const std::string& json_text) {
       return Status::corrupt(file + ": layer_norm_eps must be a non-negative number");
     c.layer_norm_eps = static_cast<float>(eps->get<double>());
   }
-  if (c.hidden_size % c.num_attention_heads != 0)
+  SIMILE_RETURN_IF_ERROR(parse_decoder_fields(j, file, &c));
+  if (c.explicit_head_dim == 0 && c.hidden_size % c.num_attention_heads != 0)
     return Status::corrupt(file + ": hidden_size " + std::to_string(c.hidden_size) +
                            " is not a multiple of num_attention_heads " + std::to_string(c.num_attention_heads));
   return c;
@@ -283,6 +376,13 @@ Result<ModelDescription> describe_model(const std::string& dir_arg) {
       if (it != tok->end() && it->is_number() && it->get<double>() >= 1 && it->get<double>() < 1e9)
         m.pipeline.tokenizer_max_length = static_cast<size_t>(it->get<double>());
     }
+  }
+
+  // tokenizer_config.json: the special tokens transformers adds.
+  {
+    auto bos_eos = read_bos_eos_template(transformer_dir.string());
+    if (!bos_eos.is_ok()) return bos_eos.status().with_context(m.dir);
+    m.pipeline.bos_eos = std::move(bos_eos).value();
   }
 
   // config_sentence_transformers.json: prompts.

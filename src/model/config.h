@@ -30,7 +30,16 @@ namespace simile {
 
 struct Architecture;
 
-// config.json, with BertConfig's defaults for absent fields.
+// The post-processor transformers' Llama-style tokenizers build from
+// tokenizer_config.json's add_bos_token / add_eos_token: [bos] $A [eos]. An
+// empty token is not added.
+struct BosEosTemplate {
+  std::string bos;
+  std::string eos;
+};
+
+// config.json, with BertConfig's defaults for absent fields (or the decoder
+// families' own, see below).
 struct EncoderConfig {
   std::string model_type;    // "bert"
   std::string architecture;  // architectures[0], else model_type
@@ -48,7 +57,26 @@ struct EncoderConfig {
   std::optional<int64_t> pad_token_id;
   size_t relative_attention_num_buckets = 32;  // MPNet
 
-  size_t head_dim() const { return hidden_size / num_attention_heads; }
+  // Decoder-only families (Llama, Mistral, Qwen2, Qwen3). Absent fields take
+  // the defaults transformers gives them (for these model types, the fields
+  // above too).
+  size_t num_key_value_heads = 0;  // 0: num_attention_heads (no grouped-query attention)
+  size_t explicit_head_dim = 0;    // "head_dim"; 0: hidden_size / num_attention_heads
+  float rms_norm_eps = 1e-6f;
+  double rope_theta = 10000;          // "rope_theta", or rope_parameters' (transformers 5)
+  std::string rope_type = "default";  // rope_scaling / rope_parameters "rope_type" (or "type")
+  bool attention_bias = false;
+  bool mlp_bias = false;
+  bool is_causal = true;  // false: bidirectional attention (transformers >= 5.2)
+  // Sliding-window attention as written in config.json; which layers it
+  // applies to is the family's rule (see decoder.h).
+  size_t sliding_window = 0;  // 0: null or absent
+  bool use_sliding_window = false;
+  size_t max_window_layers = 28;
+  std::vector<std::string> layer_types;  // "full_attention" / "sliding_attention" per layer, if given
+
+  size_t head_dim() const { return explicit_head_dim != 0 ? explicit_head_dim : hidden_size / num_attention_heads; }
+  size_t kv_heads() const { return num_key_value_heads != 0 ? num_key_value_heads : num_attention_heads; }
 };
 
 // A sentence-transformers Dense module: pooled vector -> activation(W x + b).
@@ -71,6 +99,9 @@ struct PipelineConfig {
   bool do_lower_case = false;
   std::vector<std::pair<std::string, std::string>> prompts;
   std::string default_prompt_name;
+  // Special tokens around every text when tokenizer_config.json makes
+  // transformers rebuild the tokenizer's post-processor (model/special_tokens.h).
+  std::optional<BosEosTemplate> bos_eos;
 };
 
 struct ModelDescription {
@@ -79,7 +110,7 @@ struct ModelDescription {
   EncoderConfig encoder;
   PipelineConfig pipeline;
   const Architecture* architecture = nullptr;
-  size_t max_tokens = 0;  // tokens per text, [CLS] and [SEP] included
+  size_t max_tokens = 0;  // tokens per text, special tokens ([CLS], [SEP], <|endoftext|> ...) included
 
   // In encoder_dir: tokenizer.json, else a SentencePiece model file
   // (sentencepiece.bpe.model, spiece.model, tokenizer.model).

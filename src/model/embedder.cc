@@ -12,6 +12,7 @@
 #include "model/kernels/gemm.h"
 #include "model/model_info.h"
 #include "model/packed_batches.h"
+#include "model/model_tokenizer.h"
 #include "model/pooling.h"
 #include "model/safetensors.h"
 #include "simile/models.h"
@@ -128,8 +129,6 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
   const ModelDescription& model = impl->model;
 
   if (options.max_tokens) {
-    if (*options.max_tokens < 2)
-      return Status::invalid_argument("max tokens must be at least 2 (room for [CLS] and [SEP])");
     if (*options.max_tokens > max_text_tokens(*model.architecture, model.encoder))
       return Status::invalid_argument("max tokens " + std::to_string(*options.max_tokens) + " is more than model " +
                                       model.dir +
@@ -146,12 +145,11 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
   impl->batch_size = options.batch_size;
   impl->workers.resize(static_cast<size_t>(impl->threads));
 
-  auto tokenizer = Tokenizer::from_file(model.tokenizer_path());
-  if (!tokenizer.is_ok()) return tokenizer.status().with_context("model " + model.dir);
-  impl->tokenizer = std::move(tokenizer).value();
-  // Truncate like sentence-transformers; padding is ours to do (we pack).
-  impl->tokenizer->set_truncation(TruncationOptions{model.max_tokens});
-  impl->tokenizer->set_padding(std::nullopt);
+  SIMILE_ASSIGN_OR_RETURN(impl->tokenizer, load_model_tokenizer(model));
+  if (const size_t special = impl->tokenizer->special_tokens_added(); model.max_tokens <= special)
+    return Status::invalid_argument("max tokens " + std::to_string(model.max_tokens) +
+                                    " leaves no room for text: the tokenizer of model " + model.dir + " adds " +
+                                    std::to_string(special) + " special tokens to every text");
 
   {
     auto files = WeightFiles::open(model.encoder_dir, /*populate=*/true);
@@ -172,6 +170,10 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
   return std::unique_ptr<Embedder>(new Embedder(std::move(impl)));
 }
 
+// Workspace of one forward pass (per thread) that batches are sized to stay
+// under, in floats (1 GiB).
+constexpr size_t kWorkspaceBudgetFloats = size_t{1} << 28;
+
 Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts, const std::string& prompt) const {
   Impl& im = *impl_;
   const size_t dims = im.info.dims;
@@ -180,7 +182,8 @@ Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts
 
   // Prompt tokens left out of pooling (Pooling include_prompt = false):
   // sentence-transformers masks the first len(tokenize(prompt)) - 1 tokens,
-  // i.e. [CLS] and the prompt.
+  // i.e. [CLS] and the prompt (the prompt alone when the tokenizer only
+  // appends a token).
   size_t masked_prefix = 0;
   if (!prompt.empty() && !im.model.pipeline.include_prompt) {
     auto enc = im.tokenizer->encode(im.model.pipeline.do_lower_case ? lowercase_utf8(prompt) : prompt);
@@ -189,8 +192,10 @@ Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts
   }
 
   const bool lower = im.model.pipeline.do_lower_case;
+  const size_t per_token = im.encoder->workspace_floats_per_token() + im.model.encoder.hidden_size;
+  const size_t max_batch_tokens = std::max<size_t>(kWorkspaceBudgetFloats / per_token, 1);
   SIMILE_RETURN_IF_ERROR(run_packed(
-      {texts.size(), im.threads, im.batch_size, "text", im.info.name}, im.mu,
+      {texts.size(), im.threads, im.batch_size, "text", im.info.name, max_batch_tokens}, im.mu,
       [&](size_t i) { return im.tokenizer->encode(lower ? lowercase_utf8(prompt + texts[i]) : prompt + texts[i]); },
       [&](const std::vector<Encoding>& encodings, const size_t* order, size_t n, size_t worker, int inner,
           size_t first_item) {

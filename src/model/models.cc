@@ -11,6 +11,7 @@
 #include "model/architecture.h"
 #include "model/config.h"
 #include "model/model_info.h"
+#include "model/model_tokenizer.h"
 #include "model/safetensors.h"
 #include "util/file_util.h"
 #include "util/hash.h"
@@ -61,6 +62,9 @@ std::string model_fingerprint(const ModelDescription& model, const WeightFiles& 
       hash.add(name).add(std::string_view(reinterpret_cast<const char*>(t->data), t->nbytes));
     }
   }
+  // Only when tokenizer_config.json changes the special tokens, so that the
+  // fingerprints of models it leaves alone stay what they were.
+  if (model.pipeline.bos_eos) hash.add("bos/eos:" + model.pipeline.bos_eos->bos + "/" + model.pipeline.bos_eos->eos);
   return hash.hex();
 }
 
@@ -127,6 +131,12 @@ Result<ModelInfo> inspect_model(const std::string& name_or_dir) {
   auto files = WeightFiles::open(model.encoder_dir);
   if (!files.is_ok()) return files.status().with_context(model.dir);
   return make_model_info(model, **files);
+}
+
+Result<std::unique_ptr<Tokenizer>> open_model_tokenizer(const std::string& name_or_dir) {
+  SIMILE_ASSIGN_OR_RETURN(std::string dir, resolve_model_dir(name_or_dir));
+  SIMILE_ASSIGN_OR_RETURN(ModelDescription model, describe_model(dir));
+  return load_model_tokenizer(model);
 }
 
 Result<std::vector<ModelInfo>> list_models() {

@@ -23,7 +23,7 @@ constexpr size_t kIntraOpMinTokens = 128;
 
 }  // namespace
 
-BatchPlan plan_batches(const std::vector<size_t>& lengths, size_t batch_size, int threads) {
+BatchPlan plan_batches(const std::vector<size_t>& lengths, size_t batch_size, int threads, size_t max_batch_tokens) {
   BatchPlan plan;
   const size_t count = lengths.size();
   // Longest first, as sentence-transformers orders its batches. (Sequences
@@ -32,8 +32,16 @@ BatchPlan plan_batches(const std::vector<size_t>& lengths, size_t batch_size, in
   plan.order.resize(count);
   std::iota(plan.order.begin(), plan.order.end(), 0);
   std::stable_sort(plan.order.begin(), plan.order.end(), [&](size_t a, size_t b) { return lengths[a] > lengths[b]; });
-  for (size_t first = 0; first < count; first += batch_size)
-    plan.units.emplace_back(first, std::min(batch_size, count - first));
+  for (size_t first = 0, tokens = 0, i = 0; i < count; ++i) {
+    const size_t len = lengths[plan.order[i]];
+    if (i > first && (i - first == batch_size || tokens + len > max_batch_tokens)) {
+      plan.units.emplace_back(first, i - first);
+      first = i;
+      tokens = 0;
+    }
+    tokens += len;
+    if (i + 1 == count) plan.units.emplace_back(first, count - first);
+  }
   while (plan.units.size() < static_cast<size_t>(threads)) {
     auto largest = std::max_element(plan.units.begin(), plan.units.end(),
                                     [](const auto& a, const auto& b) { return a.second < b.second; });
@@ -87,7 +95,7 @@ Status run_packed(const PackedRun& job, std::mutex& mu, const std::function<Resu
       lengths[i] = encodings[i].size();
     }
 
-    const BatchPlan plan = plan_batches(lengths, job.batch_size, threads);
+    const BatchPlan plan = plan_batches(lengths, job.batch_size, threads, job.max_batch_tokens);
     std::vector<Status> status(plan.units.size(), Status::ok());
     std::lock_guard<std::mutex> lock(mu);
     kernels::ComputeThreads compute(plan.inner);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -30,8 +31,10 @@ struct BatchPlan {
 };
 
 // Plans `lengths.size()` sequences of those token counts into batches of at
-// most `batch_size`, for `threads` threads.
-BatchPlan plan_batches(const std::vector<size_t>& lengths, size_t batch_size, int threads);
+// most `batch_size` sequences and (unless one sequence alone is longer)
+// `max_batch_tokens` tokens, for `threads` threads.
+BatchPlan plan_batches(const std::vector<size_t>& lengths, size_t batch_size, int threads,
+                       size_t max_batch_tokens = SIZE_MAX);
 
 // Packs encodings[order[0..n)] back to back into `batch`.
 void pack_batch(const std::vector<Encoding>& encodings, const size_t* order, size_t n, TokenBatch* batch);
@@ -56,6 +59,10 @@ struct PackedRun {
   size_t batch_size = 32;
   std::string item_name;   // "text", "document"
   std::string model_name;
+  // A batch also stops at this many tokens: a large model's workspace per
+  // token (188 KB for a 7B decoder) would otherwise take tens of GB for 32
+  // long texts. It binds only for such models.
+  size_t max_batch_tokens = SIZE_MAX;
 };
 Status run_packed(const PackedRun& job, std::mutex& mu, const std::function<Result<Encoding>(size_t item)>& encode,
                   const RunUnit& run);

@@ -38,13 +38,13 @@ void pool_tokens(const float* tokens, size_t rows, size_t dim, const uint8_t* ma
       std::copy(tokens, tokens + dim, out);
       return;
     case Pooling::kLastToken: {
-      size_t last = rows - 1;
       for (size_t r = rows; r-- > 0;)
         if (counted(r)) {
-          last = r;
-          break;
+          std::copy(tokens + r * dim, tokens + (r + 1) * dim, out);
+          return;
         }
-      std::copy(tokens + last * dim, tokens + (last + 1) * dim, out);
+      // sentence-transformers gathers the last row times its mask of 0.
+      std::fill(out, out + dim, 0.0f);
       return;
     }
     case Pooling::kMax: {

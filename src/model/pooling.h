@@ -16,7 +16,7 @@ namespace simile {
 //   mean           sum of counted rows / max(count, 1e-9)
 //   max            per-dimension max over counted rows (-1e9 if none)
 //   mean_sqrt_len  sum of counted rows / sqrt(max(count, 1e-9))
-//   lasttoken      the last counted row (the last row if none)
+//   lasttoken      the last counted row (zeros if none)
 void pool_tokens(const float* tokens, size_t rows, size_t dim, const uint8_t* mask, Pooling mode, float* out);
 
 // v /= max(||v||_2, 1e-12), as torch.nn.functional.normalize.

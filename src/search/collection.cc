@@ -248,16 +248,18 @@ Result<std::unique_ptr<CollectionImpl>> DatabaseImpl::open_impl(const std::strin
     c.vector_type = std::string(vector_type_name(type));
     c.query_prompt = s.query_prompt.value_or(model_prompt(**embedder, {"query"}));
     c.document_prompt = s.document_prompt.value_or(model_prompt(**embedder, {"document", "passage", "corpus"}));
-    // The window holds [CLS], the prompt, the chunk and [SEP].
+    // The window holds the tokenizer's special tokens ([CLS] and [SEP], or
+    // one <|endoftext|>, ...), the prompt and the chunk.
+    const size_t special = (*embedder)->tokenizer().special_tokens_added();
     size_t prompt_tokens = 0;
     if (!c.document_prompt.empty()) {
       SIMILE_ASSIGN_OR_RETURN(auto enc, (*embedder)->tokenizer().encode(c.document_prompt, false));
       prompt_tokens = enc.size();
     }
-    if (model.max_tokens < prompt_tokens + 3)
+    if (model.max_tokens < special + prompt_tokens + 1)
       return Status::invalid_argument("the document prompt leaves no room for text in model " + model.name + "'s " +
                                       std::to_string(model.max_tokens) + " tokens");
-    const size_t room = model.max_tokens - 2 - prompt_tokens;
+    const size_t room = model.max_tokens - special - prompt_tokens;
     c.chunk_tokens = s.chunk_tokens == 0 ? room : s.chunk_tokens;
     if (c.chunk_tokens > room)
       return Status::invalid_argument("--chunk-tokens " + std::to_string(s.chunk_tokens) + " exceeds the " +

@@ -7,6 +7,7 @@
 #include <deque>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -385,5 +386,36 @@ int32_t Tokenizer::pad_id() const {
 }
 
 std::string Tokenizer::model_type() const { return std::string(impl_->model->type()); }
+
+size_t Tokenizer::special_tokens_added(bool pair) const {
+  return impl_->post_processor != nullptr ? impl_->post_processor->added_tokens(pair) : 0;
+}
+
+Status Tokenizer::set_bos_eos(const std::string& bos, const std::string& eos) {
+  using text::TemplateProcessing;
+  std::map<std::string, TemplateProcessing::SpecialToken> specials;
+  for (const std::string* token : {&bos, &eos}) {
+    if (token->empty()) continue;
+    std::optional<int32_t> id = token_to_id(*token);
+    if (!id) return Status::not_found("special token '" + *token + "' is not in the tokenizer's vocabulary");
+    specials[*token] = TemplateProcessing::SpecialToken{{*id}, {*token}};
+  }
+  auto special = [](const std::string& token, int32_t type_id) {
+    return TemplateProcessing::Piece{false, 0, token, type_id};
+  };
+  auto sequence = [](int index, int32_t type_id) { return TemplateProcessing::Piece{true, index, "", type_id}; };
+  std::vector<TemplateProcessing::Piece> single;
+  if (!bos.empty()) single.push_back(special(bos, 0));
+  single.push_back(sequence(0, 0));
+  if (!eos.empty()) single.push_back(special(eos, 0));
+  std::vector<TemplateProcessing::Piece> pair = single;
+  if (!bos.empty()) pair.push_back(special(bos, 1));
+  pair.push_back(sequence(1, 1));
+  if (!eos.empty()) pair.push_back(special(eos, 1));
+  SIMILE_ASSIGN_OR_RETURN(auto processor,
+                          TemplateProcessing::create(std::move(single), std::move(pair), std::move(specials)));
+  impl_->post_processor = std::move(processor);
+  return Status::ok();
+}
 
 }  // namespace simile

@@ -211,6 +211,11 @@ uint64_t small_dim(Dim d) {
       return 2;
     case Dim::kRelativeBuckets:
       return 32;
+    case Dim::kQueryWidth:
+    case Dim::kKeyValueWidth:
+      return 8;  // 2 heads of 4 (no grouping)
+    case Dim::kHeadDim:
+      return 4;
   }
   return 0;
 }

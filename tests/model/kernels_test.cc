@@ -183,6 +183,62 @@ TEST(Elementwise, LayerNormSimdMatchesScalar) {
   }
 }
 
+TEST(Elementwise, SiluMulMatchesTheFormula) {
+  auto gate = random_floats(3 * 21, 7, -12, 12);
+  for (float v : {0.0f, -0.0f, 100.0f, -100.0f, 1e-20f}) gate.push_back(v);
+  while (gate.size() % 21 != 0) gate.push_back(0.5f);
+  const size_t rows = gate.size() / 21, cols = 19, ld = 21;  // two columns past each row stay untouched
+  auto up = random_floats(gate.size(), 8, -2, 2);
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2}) {
+    if (isa == Isa::kAvx2 && !cpu_has_avx2_fma()) continue;
+    auto g = gate;
+    silu_mul(g.data(), up.data(), rows, cols, ld, isa);
+    for (size_t i = 0; i < g.size(); ++i) {
+      if (i % ld >= cols) {
+        EXPECT_EQ(g[i], gate[i]) << "wrote past the row";
+        continue;
+      }
+      const double x = gate[i];
+      const double ref = x / (1.0 + std::exp(-x)) * up[i];
+      EXPECT_NEAR(g[i], ref, 1e-6 * std::max(1.0, std::abs(ref))) << isa_name(isa) << " x=" << x;
+    }
+  }
+}
+
+TEST(Elementwise, RmsNormSimdMatchesScalarAndTheDefinition) {
+  for (size_t cols : {5u, 8u, 16u, 13u, 384u}) {
+    const size_t rows = 3;
+    auto x = random_floats(rows * cols, 1, -3, 3);
+    auto delta = random_floats(rows * cols, 2);
+    auto gamma = random_floats(cols, 4, 0.5, 1.5);
+    std::vector<std::vector<float>> outs;
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2}) {
+      if (isa == Isa::kAvx2 && !cpu_has_avx2_fma()) continue;
+      auto xs = x;
+      std::vector<float> out(rows * cols);
+      residual_rms_norm(xs.data(), delta.data(), out.data(), gamma.data(), rows, cols, 1e-6f, isa);
+      for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(xs[i], x[i] + delta[i]) << "the residual stream is x + delta";
+      for (size_t r = 0; r < rows; ++r) {
+        double sq = 0;
+        for (size_t c = 0; c < cols; ++c) sq += double(xs[r * cols + c]) * xs[r * cols + c];
+        const double rstd = 1.0 / std::sqrt(sq / cols + 1e-6);
+        for (size_t c = 0; c < cols; ++c)
+          EXPECT_NEAR(out[r * cols + c], xs[r * cols + c] * rstd * gamma[c], 2e-6) << isa_name(isa);
+      }
+      // In place, and with the output in delta's rows, gives the same.
+      auto in_place = x;
+      residual_rms_norm(in_place.data(), delta.data(), in_place.data(), gamma.data(), rows, cols, 1e-6f, isa);
+      EXPECT_EQ(in_place, out);
+      auto x2 = x, d2 = delta;
+      residual_rms_norm(x2.data(), d2.data(), d2.data(), gamma.data(), rows, cols, 1e-6f, isa);
+      EXPECT_EQ(d2, out);
+      outs.push_back(out);
+    }
+    for (size_t i = 1; i < outs.size(); ++i)
+      for (size_t j = 0; j < outs[0].size(); ++j) EXPECT_NEAR(outs[i][j], outs[0][j], 2e-6) << cols;
+  }
+}
+
 // ---- attention --------------------------------------------------------------
 
 TEST(Attention, SimdMatchesScalar) {
@@ -265,6 +321,27 @@ TEST(Attention, AddsADenseScoreBias) {
   }
 }
 
+TEST(Attention, CausalSimdMatchesScalar) {
+  SKIP_WITHOUT_AVX2();
+  for (size_t window : {0u, 1u, 5u, 16u}) {
+    for (size_t d : {8u, 16u, 64u}) {
+      for (size_t n : {1u, 2u, 3u, 7u, 8u, 9u, 17u, 40u}) {
+        const size_t ld = 3 * d + 5;
+        auto qkv = random_floats(n * ld, static_cast<uint32_t>(n * 100 + d + window), -2, 2);
+        std::vector<float> a(n * d, 9.0f), b(n * d, 9.0f);
+        std::vector<float> scratch(attention_scratch_floats(n, d));
+        const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+        attention_head_causal(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, a.data(), d, n, d, scale, window,
+                              scratch.data(), Isa::kAvx2);
+        attention_head_causal(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, b.data(), d, n, d, scale, window,
+                              scratch.data(), Isa::kScalar);
+        for (size_t i = 0; i < a.size(); ++i)
+          ASSERT_NEAR(a[i], b[i], 2e-6) << "window=" << window << " d=" << d << " n=" << n << " i=" << i;
+      }
+    }
+  }
+}
+
 TEST(Attention, ReadsABandBiasWithNegativeStride) {
   // A bias that depends only on j - i, stored once per distance, as MPNet's
   // relative positions are: band[(n - 1) + (j - i)], rows at stride -1.
@@ -280,6 +357,29 @@ TEST(Attention, ReadsABandBiasWithNegativeStride) {
     attention_head(q.data(), k.data(), v.data(), d, out.data(), d, n, d, 0.5f, ScoreBias{band.data() + (n - 1), -1},
                    scratch.data(), isa);
     for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expected[i], 1e-6) << isa_name(isa);
+  }
+}
+
+TEST(Attention, CausalRowIsFullAttentionOverItsKeys) {
+  // Row i of causal attention with window w is bidirectional attention over
+  // tokens [max(0, i - w + 1), i] alone, read at its last row.
+  const size_t n = 13, d = 16, ld = 3 * d;
+  auto qkv = random_floats(n * ld, 42, -2, 2);
+  const float scale = 0.25f;
+  for (size_t window : {0u, 4u}) {
+    for (Isa isa : {Isa::kScalar, best_isa()}) {
+      std::vector<float> causal(n * d), scratch(attention_scratch_floats(n, d));
+      attention_head_causal(qkv.data(), qkv.data() + d, qkv.data() + 2 * d, ld, causal.data(), d, n, d, scale, window,
+                            scratch.data(), isa);
+      for (size_t i = 0; i < n; ++i) {
+        const size_t first = window > 0 && i + 1 > window ? i + 1 - window : 0, len = i + 1 - first;
+        std::vector<float> full(len * d);
+        const float* base = qkv.data() + first * ld;
+        attention_head(base, base + d, base + 2 * d, ld, full.data(), d, len, d, scale, scratch.data(), isa);
+        for (size_t c = 0; c < d; ++c)
+          EXPECT_NEAR(causal[i * d + c], full[(len - 1) * d + c], 1e-6) << "window " << window << " row " << i;
+      }
+    }
   }
 }
 

@@ -48,6 +48,15 @@ TEST(Pooling, MaskedPromptTokensAreLeftOut) {
   EXPECT_EQ(pool(Pooling::kMax, none.data()), (std::vector<float>{-1e9f, -1e9f}));
 }
 
+TEST(Pooling, LastTokenOfAFullyMaskedTextIsZero) {
+  // sentence-transformers gathers the last row and multiplies it by its mask,
+  // so a prompt that covers the whole text (include_prompt = false) pools to 0.
+  const std::vector<uint8_t> none = {0, 0, 0, 0};
+  EXPECT_EQ(pool(Pooling::kLastToken, none.data()), (std::vector<float>{0, 0}));
+  const std::vector<uint8_t> prompt_only_first = {0, 1, 0, 0};
+  EXPECT_EQ(pool(Pooling::kLastToken, prompt_only_first.data()), (std::vector<float>{3, 4}));
+}
+
 TEST(Pooling, L2Normalize) {
   std::vector<float> v = {3, 4};
   l2_normalize(v.data(), 2);

@@ -44,7 +44,9 @@ std::vector<std::string> tiny_models() {
 // A runnable model directory: the committed files symlinked (not the
 // reference outputs: golden.json and *.npy), plus the tokenizer files read in
 // place from ../shared (golden.json "tokenizer" and "shared_files", each
-// linked under its own base name).
+// linked under its own base name). A "tokenizer_patch" replaces top-level
+// keys of the tokenizer.json (the model's own post-processor, say), which is
+// then written rather than linked.
 void assemble(const fs::path& src, const json& golden, const fs::path& dest) {
   for (const auto& entry : fs::recursive_directory_iterator(src)) {
     if (!entry.is_regular_file()) continue;
@@ -53,7 +55,18 @@ void assemble(const fs::path& src, const json& golden, const fs::path& dest) {
     fs::create_directories((dest / rel).parent_path());
     fs::create_symlink(entry.path(), dest / rel);
   }
-  std::vector<std::string> shared = {golden.at("tokenizer").get<std::string>()};
+  const fs::path tokenizer = fs::path(testing::shared_dir()) / golden.at("tokenizer").get<std::string>();
+  if (golden.contains("tokenizer_patch")) {
+    auto text = read_file(tokenizer.string());
+    ASSERT_TRUE(text.is_ok()) << text.status().message();
+    nlohmann::ordered_json patched = nlohmann::ordered_json::parse(*text);
+    for (const auto& [key, value] : golden.at("tokenizer_patch").items()) patched[key] = value;
+    testing::write_bytes((dest / "tokenizer.json").string(), patched.dump());
+  } else {
+    ASSERT_TRUE(fs::exists(tokenizer)) << tokenizer;
+    fs::create_symlink(tokenizer, dest / "tokenizer.json");
+  }
+  std::vector<std::string> shared;
   for (const auto& f : golden.value("shared_files", json::array())) shared.push_back(f.get<std::string>());
   for (const auto& rel : shared) {
     const fs::path file = fs::path(testing::shared_dir()) / rel;

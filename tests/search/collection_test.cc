@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -113,6 +114,55 @@ TEST_F(CollectionTest, AddsAndFindsDocumentsByMeaning) {
   auto pets = c->search("which animal sleeps all day?", top(1));
   ASSERT_TRUE(pets.is_ok());
   EXPECT_EQ((*pets)[0].id, "cat");
+}
+
+// A runnable copy of tests/golden/models/tiny-mistral (a decoder-only model)
+// whose tokenizer_config.json is `tokenizer_config`.
+std::string tiny_mistral_dir(const TempDir& dir, const std::string& tokenizer_config) {
+  namespace fs = std::filesystem;
+  const fs::path src = fs::path(testing::source_dir()) / "tests/golden/models/tiny-mistral";
+  const fs::path dest = dir.path() / "tiny-mistral";
+  fs::create_directories(dest / "1_Pooling");
+  for (const char* f :
+       {"config.json", "model.safetensors", "modules.json", "sentence_bert_config.json", "1_Pooling/config.json"})
+    fs::create_symlink(src / f, dest / f);
+  fs::create_symlink(fs::path(testing::shared_dir()) / "tokenizers/mistral-7b/tokenizer.json", dest / "tokenizer.json");
+  write_bytes((dest / "tokenizer_config.json").string(), tokenizer_config);
+  return dest.string();
+}
+
+TEST_F(CollectionTest, ChunksLeaveRoomForTheModelsOwnSpecialTokens) {
+  // max_seq_length 128: <s> text </s> leaves 126 tokens, text </s> 127, and a
+  // document prompt takes its own tokens too.
+  struct Case {
+    const char* tokenizer_config;
+    std::optional<std::string> prompt;
+    size_t chunk_tokens;
+  };
+  const Case cases[] = {
+      {R"({"tokenizer_class": "LlamaTokenizer", "add_eos_token": true})", std::nullopt, 126},
+      {R"({"tokenizer_class": "LlamaTokenizer", "add_bos_token": false, "add_eos_token": true})", std::nullopt, 127},
+      {R"({"tokenizer_class": "LlamaTokenizer", "add_eos_token": true})", std::string("passage: "), 126 - 3},
+  };
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    TempDir models;
+    CollectionSettings s;
+    s.model = tiny_mistral_dir(models, cases[i].tokenizer_config);
+    s.document_prompt = cases[i].prompt;
+    auto c = open("tiny" + std::to_string(i), s);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->info().chunk_tokens, cases[i].chunk_tokens) << cases[i].tokenizer_config;
+    EXPECT_EQ(c->info().pooling, "lasttoken");
+    auto added = c->add({input_}, jsonl());
+    ASSERT_TRUE(added.is_ok()) << added.status().message();
+    EXPECT_EQ(added->chunks, 10u);
+    auto hits = c->search("wings", top(3));
+    ASSERT_TRUE(hits.is_ok()) << hits.status().message();
+    EXPECT_EQ(hits->size(), 3u);
+    db_.reset();
+  }
+  // The default model's [CLS] ... [SEP] leave 256 - 2.
+  EXPECT_EQ(open("mini")->info().chunk_tokens, 254u);
 }
 
 TEST_F(CollectionTest, UnchangedDocumentsAreSkippedAndChangedOnesReplaced) {

@@ -14,17 +14,27 @@ namespace {
 
 size_t round_up8(size_t n) { return (n + 7) / 8 * 8; }
 
+// Which keys each query sees: [first(i), end(i)).
+struct KeyRange {
+  bool causal;
+  size_t window;  // 0: unbounded
+  size_t n;
+  size_t first(size_t i) const { return causal && window > 0 && i + 1 > window ? i + 1 - window : 0; }
+  size_t end(size_t i) const { return causal ? i + 1 : n; }
+};
+
 // The bias row of query i, or null.
 const float* bias_row(ScoreBias bias, size_t i) {
   return bias.values == nullptr ? nullptr : bias.values + static_cast<std::ptrdiff_t>(i) * bias.row_stride;
 }
 
 void attention_scalar(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,
-                      size_t d, float scale, ScoreBias bias, float* scores) {
+                      size_t d, float scale, KeyRange keys, ScoreBias bias, float* scores) {
   for (size_t i = 0; i < n; ++i) {
+    const size_t lo = keys.first(i), hi = keys.end(i);
     const float* b = bias_row(bias, i);
     float max_score = -std::numeric_limits<float>::infinity();
-    for (size_t j = 0; j < n; ++j) {
+    for (size_t j = lo; j < hi; ++j) {
       float dot = 0;
       for (size_t c = 0; c < d; ++c) dot += q[i * ld + c] * k[j * ld + c];
       scores[j] = dot * scale;
@@ -32,14 +42,14 @@ void attention_scalar(const float* q, const float* k, const float* v, size_t ld,
       max_score = std::max(max_score, scores[j]);
     }
     float sum = 0;
-    for (size_t j = 0; j < n; ++j) {
+    for (size_t j = lo; j < hi; ++j) {
       scores[j] = std::exp(scores[j] - max_score);
       sum += scores[j];
     }
     const float inv = 1.0f / sum;
     for (size_t c = 0; c < d; ++c) {
       float acc = 0;
-      for (size_t j = 0; j < n; ++j) acc += scores[j] * v[j * ld + c];
+      for (size_t j = lo; j < hi; ++j) acc += scores[j] * v[j * ld + c];
       out[i * ld_out + c] = acc * inv;
     }
   }
@@ -61,6 +71,13 @@ SIMILE_AVX2 float hsum256(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// x[0, n) += y[0, n).
+__attribute__((target("avx2,fma"))) void add_row(float* x, const float* y, size_t n) {
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8) _mm256_storeu_ps(x + j, _mm256_add_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(y + j)));
+  for (; j < n; ++j) x[j] += y[j];
+}
+
 // scores[0, np) -> exp(scores - max); returns 1 / sum. Lanes past n must
 // already hold -inf (they come out as exactly 0).
 __attribute__((target("avx2,fma"))) float softmax_numerators(float* scores, size_t np) {
@@ -74,23 +91,18 @@ __attribute__((target("avx2,fma"))) float softmax_numerators(float* scores, size
   return 1.0f / hsum256(vsum);
 }
 
-// x[0, n) += y[0, n).
-__attribute__((target("avx2,fma"))) void add_row(float* x, const float* y, size_t n) {
-  size_t j = 0;
-  for (; j + 8 <= n; j += 8) _mm256_storeu_ps(x + j, _mm256_add_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(y + j)));
-  for (; j < n; ++j) x[j] += y[j];
-}
-
-// Scores of R queries (R = 1 or 2) against all keys: s_r = scale * q_r . K^T.
-// Register blocking — R queries x B blocks of 8 keys — keeps R*B independent
-// FMA chains in flight and loads each key block once for all R queries.
+// Scores of R queries (R = 1 or 2) against the first `count` keys (a
+// multiple of 8): s_r = scale * q_r . K^T, rows of `scores` and of the key
+// table kt both `np` floats apart. Register blocking — R queries x B blocks of
+// 8 keys — keeps R*B independent FMA chains in flight and loads each key
+// block once for all R queries.
 template <int R>
-__attribute__((target("avx2,fma"))) void scores_block(const float* q, size_t ld, const float* kt, size_t np, size_t d,
-                                                      float scale, float* scores) {
+__attribute__((target("avx2,fma"))) void scores_block(const float* q, size_t ld, const float* kt, size_t np,
+                                                      size_t count, size_t d, float scale, float* scores) {
   constexpr int B = 4;
   const __m256 vscale = _mm256_set1_ps(scale);
   size_t jb = 0;
-  for (; jb + 8 * B <= np; jb += 8 * B) {
+  for (; jb + 8 * B <= count; jb += 8 * B) {
     __m256 acc[R][B];
     for (int r = 0; r < R; ++r)
       for (int b = 0; b < B; ++b) acc[r][b] = _mm256_setzero_ps();
@@ -106,7 +118,7 @@ __attribute__((target("avx2,fma"))) void scores_block(const float* q, size_t ld,
     for (int r = 0; r < R; ++r)
       for (int b = 0; b < B; ++b) _mm256_storeu_ps(scores + r * np + jb + 8 * b, _mm256_mul_ps(acc[r][b], vscale));
   }
-  for (; jb < np; jb += 8) {
+  for (; jb < count; jb += 8) {
     __m256 acc[R];
     for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
     for (size_t c = 0; c < d; ++c) {
@@ -153,10 +165,11 @@ __attribute__((target("avx2,fma"))) void weighted_values(const float* p, size_t 
 
 // head_dim must be a multiple of 8. Keys are transposed once into kt
 // (head_dim x np, np = n rounded up to 8) so scores come out 8 keys per
-// instruction; queries go two at a time.
+// instruction; queries go two at a time, each pair scoring the keys its
+// later query sees (all n, or up to itself when causal).
 __attribute__((target("avx2,fma"))) void attention_avx2(const float* q, const float* k, const float* v, size_t ld,
                                                         float* out, size_t ld_out, size_t n, size_t d, float scale,
-                                                        ScoreBias bias, float* scratch) {
+                                                        KeyRange keys, ScoreBias bias, float* scratch) {
   const size_t np = round_up8(n);
   float* kt = scratch;
   float* scores = scratch + d * np;  // two rows of np
@@ -166,24 +179,39 @@ __attribute__((target("avx2,fma"))) void attention_avx2(const float* q, const fl
     for (size_t j = n; j < np; ++j) dst[j] = 0.0f;
   }
   const float neg_inf = -std::numeric_limits<float>::infinity();
+  // The bias is added over the keys query i sees; scores outside them become
+  // -inf: exactly 0 after the softmax.
+  auto mask = [&](float* row, size_t i, size_t count) {
+    if (bias.values != nullptr) add_row(row, bias_row(bias, i), keys.end(i));
+    for (size_t j = 0; j < keys.first(i); ++j) row[j] = neg_inf;
+    for (size_t j = keys.end(i); j < count; ++j) row[j] = neg_inf;
+  };
   size_t i = 0;
   for (; i + 2 <= n; i += 2) {
-    scores_block<2>(q + i * ld, ld, kt, np, d, scale, scores);
+    const size_t end = keys.end(i + 1), count = round_up8(end);
+    scores_block<2>(q + i * ld, ld, kt, np, count, d, scale, scores);
     float inv[2];
-    for (int r = 0; r < 2; ++r) {
-      if (bias.values != nullptr) add_row(scores + r * np, bias_row(bias, i + r), n);
-      for (size_t j = n; j < np; ++j) scores[r * np + j] = neg_inf;
-      inv[r] = softmax_numerators(scores + r * np, np);
+    for (size_t r = 0; r < 2; ++r) {
+      mask(scores + r * np, i + r, count);
+      inv[r] = softmax_numerators(scores + r * np, count);
     }
-    weighted_values<2>(scores, np, inv, v, ld, n, d, out + i * ld_out, ld_out);
+    weighted_values<2>(scores, np, inv, v, ld, end, d, out + i * ld_out, ld_out);
   }
   if (i < n) {
-    scores_block<1>(q + i * ld, ld, kt, np, d, scale, scores);
-    if (bias.values != nullptr) add_row(scores, bias_row(bias, i), n);
-    for (size_t j = n; j < np; ++j) scores[j] = neg_inf;
-    float inv = softmax_numerators(scores, np);
-    weighted_values<1>(scores, np, &inv, v, ld, n, d, out + i * ld_out, ld_out);
+    const size_t end = keys.end(i), count = round_up8(end);
+    scores_block<1>(q + i * ld, ld, kt, np, count, d, scale, scores);
+    mask(scores, i, count);
+    float inv = softmax_numerators(scores, count);
+    weighted_values<1>(scores, np, &inv, v, ld, end, d, out + i * ld_out, ld_out);
   }
+}
+
+void attention(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,
+               size_t head_dim, float scale, KeyRange keys, ScoreBias bias, float* scratch, Isa isa) {
+  if (n == 0) return;
+  if (isa == Isa::kAvx2 && head_dim % 8 == 0 && cpu_has_avx2_fma())
+    return attention_avx2(q, k, v, ld, out, ld_out, n, head_dim, scale, keys, bias, scratch);
+  attention_scalar(q, k, v, ld, out, ld_out, n, head_dim, scale, keys, bias, scratch);
 }
 
 }  // namespace
@@ -195,15 +223,17 @@ size_t attention_scratch_floats(size_t n, size_t head_dim) {
 
 void attention_head(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,
                     size_t head_dim, float scale, float* scratch, Isa isa) {
-  attention_head(q, k, v, ld, out, ld_out, n, head_dim, scale, ScoreBias{}, scratch, isa);
+  attention(q, k, v, ld, out, ld_out, n, head_dim, scale, KeyRange{false, 0, n}, ScoreBias{}, scratch, isa);
 }
 
 void attention_head(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,
                     size_t head_dim, float scale, ScoreBias bias, float* scratch, Isa isa) {
-  if (n == 0) return;
-  if (isa == Isa::kAvx2 && head_dim % 8 == 0 && cpu_has_avx2_fma())
-    return attention_avx2(q, k, v, ld, out, ld_out, n, head_dim, scale, bias, scratch);
-  attention_scalar(q, k, v, ld, out, ld_out, n, head_dim, scale, bias, scratch);
+  attention(q, k, v, ld, out, ld_out, n, head_dim, scale, KeyRange{false, 0, n}, bias, scratch, isa);
+}
+
+void attention_head_causal(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out,
+                           size_t n, size_t head_dim, float scale, size_t window, float* scratch, Isa isa) {
+  attention(q, k, v, ld, out, ld_out, n, head_dim, scale, KeyRange{true, window, n}, ScoreBias{}, scratch, isa);
 }
 
 }  // namespace simile::kernels

@@ -1,4 +1,5 @@
-// Scaled dot-product attention for one head of one sequence.
+// Scaled dot-product attention for one head of one sequence: bidirectional
+// (encoders) or causal (decoders).
 //
 // The encoder runs sequences packed back to back, without padding: each call
 // sees exactly the n real tokens of its sequence. That is the same arithmetic
@@ -35,5 +36,12 @@ struct ScoreBias {
 // order in which transformers adds a position bias.
 void attention_head(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,
                     size_t head_dim, float scale, ScoreBias bias, float* scratch, Isa isa = best_isa());
+
+// The causal attention of decoder-only models, same layout and scratch: query
+// i attends keys j <= i and, when window > 0, only those with i - j < window
+// (a sliding window, as transformers' sliding_window_overlay). Row i is what
+// attention_head gives for the first i + 1 tokens alone.
+void attention_head_causal(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out,
+                           size_t n, size_t head_dim, float scale, size_t window, float* scratch, Isa isa = best_isa());
 
 }  // namespace simile::kernels

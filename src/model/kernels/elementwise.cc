@@ -161,6 +161,53 @@ __attribute__((target("avx2,fma"))) void layer_norm_avx2(float* x, const float* 
   }
 }
 
+__attribute__((target("avx2,fma"))) void silu_mul_avx2(float* gate, const float* up, size_t rows, size_t cols,
+                                                       size_t ld) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+  for (size_t r = 0; r < rows; ++r) {
+    float* g = gate + r * ld;
+    const float* u = up + r * ld;
+    size_t c = 0;
+    for (; c + 8 <= cols; c += 8) {
+      const __m256 x = _mm256_loadu_ps(g + c);
+      const __m256 e = exp256(_mm256_xor_ps(x, sign_bit));
+      _mm256_storeu_ps(g + c, _mm256_mul_ps(_mm256_div_ps(x, _mm256_add_ps(one, e)), _mm256_loadu_ps(u + c)));
+    }
+    for (; c < cols; ++c) g[c] = g[c] / (1.0f + std::exp(-g[c])) * u[c];
+  }
+}
+
+__attribute__((target("avx2,fma"))) void rms_norm_avx2(float* x, const float* delta, float* out, const float* gamma,
+                                                       size_t rows, size_t cols, float eps) {
+  const size_t vec_end = cols - cols % 8;
+  for (size_t r = 0; r < rows; ++r) {
+    float* row = x + r * cols;
+    const float* d = delta != nullptr ? delta + r * cols : nullptr;
+    float* o = out + r * cols;
+    __m256 acc = _mm256_setzero_ps();
+    float tail = 0;
+    for (size_t c = 0; c < vec_end; c += 8) {
+      __m256 v = _mm256_loadu_ps(row + c);
+      if (d != nullptr) {
+        v = _mm256_add_ps(v, _mm256_loadu_ps(d + c));
+        _mm256_storeu_ps(row + c, v);
+      }
+      acc = _mm256_fmadd_ps(v, v, acc);
+    }
+    for (size_t c = vec_end; c < cols; ++c) {
+      if (d != nullptr) row[c] += d[c];
+      tail += row[c] * row[c];
+    }
+    const float rstd = 1.0f / std::sqrt((hsum256(acc) + tail) / static_cast<float>(cols) + eps);
+    const __m256 vrstd = _mm256_set1_ps(rstd);
+    for (size_t c = 0; c < vec_end; c += 8)
+      _mm256_storeu_ps(o + c,
+                       _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(row + c), vrstd), _mm256_loadu_ps(gamma + c)));
+    for (size_t c = vec_end; c < cols; ++c) o[c] = row[c] * rstd * gamma[c];
+  }
+}
+
 }  // namespace
 
 float gelu_erf(float x) { return 0.5f * x * (1.0f + std::erf(x * kInvSqrt2)); }
@@ -197,6 +244,30 @@ void bias_residual_layer_norm(float* x, const float* residual, const float* bias
     for (size_t c = 0; c < cols; ++c) sq += (row[c] - mean) * (row[c] - mean);
     const double rstd = 1.0 / std::sqrt(sq / static_cast<double>(cols) + eps);
     for (size_t c = 0; c < cols; ++c) row[c] = static_cast<float>((row[c] - mean) * rstd) * gamma[c] + beta[c];
+  }
+}
+
+void silu_mul(float* gate, const float* up, size_t rows, size_t cols, size_t ld, Isa isa) {
+  if (isa == Isa::kAvx2 && cpu_has_avx2_fma()) return silu_mul_avx2(gate, up, rows, cols, ld);
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t c = 0; c < cols; ++c) {
+      float& g = gate[r * ld + c];
+      g = g / (1.0f + std::exp(-g)) * up[r * ld + c];
+    }
+}
+
+void residual_rms_norm(float* x, const float* delta, float* out, const float* gamma, size_t rows, size_t cols,
+                       float eps, Isa isa) {
+  if (isa == Isa::kAvx2 && cpu_has_avx2_fma()) return rms_norm_avx2(x, delta, out, gamma, rows, cols, eps);
+  for (size_t r = 0; r < rows; ++r) {
+    float* row = x + r * cols;
+    double sq = 0;
+    for (size_t c = 0; c < cols; ++c) {
+      if (delta != nullptr) row[c] += delta[r * cols + c];
+      sq += static_cast<double>(row[c]) * row[c];
+    }
+    const float rstd = static_cast<float>(1.0 / std::sqrt(sq / static_cast<double>(cols) + eps));
+    for (size_t c = 0; c < cols; ++c) out[r * cols + c] = row[c] * rstd * gamma[c];
   }
 }
 

@@ -1,4 +1,5 @@
-// Element-wise and row-wise kernels of the encoder: exp, GELU, LayerNorm.
+// Element-wise and row-wise kernels of the encoder: exp, GELU, LayerNorm,
+// and for decoder-only models SiLU-gated units and RMSNorm.
 //
 // Each has a scalar reference (Isa::kScalar) and an AVX2+FMA version; tests
 // compare them on random inputs. The AVX2 exp and erf are polynomial
@@ -28,5 +29,16 @@ void bias_gelu(float* x, size_t rows, size_t cols, size_t ld, const float* bias,
 // may be null; residual may not alias x.
 void bias_residual_layer_norm(float* x, const float* residual, const float* bias, const float* gamma, const float* beta,
                               size_t rows, size_t cols, float eps, Isa isa = best_isa());
+
+// SwiGLU: gate[r][c] = silu(gate[r][c]) * up[r][c], silu(x) = x / (1 + exp(-x)),
+// for a rows x cols matrix with leading dimension ld (both operands).
+void silu_mul(float* gate, const float* up, size_t rows, size_t cols, size_t ld, Isa isa = best_isa());
+
+// Pre-norm residual step of decoder layers (LlamaRMSNorm): for each of `rows`
+// rows of length `cols`, x += delta (when delta is not null), then
+//   out = x / sqrt(mean(x^2) + eps) * gamma
+// out may alias x or delta (each row is read before it is written).
+void residual_rms_norm(float* x, const float* delta, float* out, const float* gamma, size_t rows, size_t cols,
+                       float eps, Isa isa = best_isa());
 
 }  // namespace simile::kernels

@@ -83,9 +83,18 @@ def golden_texts(count=40):
     return [texts[i] for i in sorted(set(picked))]
 
 
-def hf_encode(tokenizer_json, inputs, truncation, pairs=False):
-    """ids and type ids from the Hugging Face tokenizers library, no padding."""
+def hf_encode(tokenizer_json, inputs, truncation, pairs=False, patch=None):
+    """ids and type ids from the Hugging Face tokenizers library, no padding.
+    patch: top-level keys of tokenizer.json to replace first (a model's own
+    post-processor, say)."""
     with tempfile.TemporaryDirectory() as tmp:
+        if patch:
+            with open(tokenizer_json, encoding="utf-8") as f:
+                tok = json.load(f)
+            tok.update(patch)
+            tokenizer_json = os.path.join(tmp, "tokenizer.json")
+            with open(tokenizer_json, "w", encoding="utf-8") as f:
+                json.dump(tok, f, ensure_ascii=False)
         src = os.path.join(tmp, "in.jsonl")
         out = os.path.join(tmp, "out.jsonl")
         with open(src, "w", encoding="utf-8") as f:

@@ -67,27 +67,34 @@ def pairs():
     return out
 
 
-def main():
-    out_dir = os.path.join(tiny.HERE, NAME)
-    torch.manual_seed(0)
-    model = CrossEncoder(CONFIG).eval()
-    tiny.random_init(model, std=0.2, seed=2)
+def build(name, model, config, tokenizer, max_length, tokenizer_config, seed, sensitivity=None):
+    """Writes a cross-encoder directory: weights, config.json,
+    tokenizer_config.json, and the reference's pair ids, hidden states,
+    logits and scores. `sensitivity(model, ids, type_ids, mask, logits)` may
+    assert that the bugs the model is there to catch move the logits."""
+    out_dir = os.path.join(tiny.HERE, name)
+    tiny.random_init(model, std=0.2, seed=seed)
     tiny.round_trip(model, torch.float16)
-    tiny.save_model(out_dir, model.hf_state_dict(), CONFIG)
-    tiny.write_json(os.path.join(out_dir, "tokenizer_config.json"),
-                    {"do_lower_case": True, "model_max_length": MAX_LENGTH})
+    tiny.save_model(out_dir, model.hf_state_dict(), config)
+    tiny.write_json(os.path.join(out_dir, "tokenizer_config.json"), dict(tokenizer_config, model_max_length=max_length))
 
     items = pairs()
-    ids, type_ids = tiny.hf_encode(os.path.join(tiny.SHARED, TOKENIZER), items, MAX_LENGTH, pairs=True)
-    ii, tt, mask = tiny.pad_batch(ids, type_ids, CONFIG["pad_token_id"], "right")
+    ids, type_ids = tiny.hf_encode(os.path.join(tiny.SHARED, tokenizer), items, max_length, pairs=True)
+    ii, tt, mask = tiny.pad_batch(ids, type_ids, config["pad_token_id"], "right")
     with torch.no_grad():
         hidden, logits = model(ii, tt, mask)
-    golden = {"kind": "cross-encoder", "tokenizer": TOKENIZER, "max_length": MAX_LENGTH, "pairs": items,
+        if sensitivity:
+            sensitivity(model, ii, tt, mask, logits)
+    golden = {"kind": "cross-encoder", "tokenizer": tokenizer, "max_length": max_length, "pairs": items,
               "ids": ids, "type_ids": type_ids}
     tiny.write_outputs(out_dir, golden, {"hidden": tiny.unpad(hidden, mask), "logits": logits[:, 0],
                                          "scores": torch.sigmoid(logits[:, 0])})
-    print("%s: %d pairs, %d tokens" % (NAME, len(items), int(mask.sum())))
+    print("%s: %d pairs, %d tokens" % (name, len(items), int(mask.sum())))
 
+
+def main():
+    torch.manual_seed(0)
+    build(NAME, CrossEncoder(CONFIG).eval(), CONFIG, TOKENIZER, MAX_LENGTH, {"do_lower_case": True}, seed=2)
 
 if __name__ == "__main__":
     main()

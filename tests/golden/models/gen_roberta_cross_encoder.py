@@ -15,8 +15,6 @@ model_max_length.
     /usr/bin/python3 tests/golden/models/gen_roberta_cross_encoder.py
 """
 
-import os
-
 import torch
 from torch import nn
 
@@ -53,29 +51,16 @@ class CrossEncoder(nn.Module):
         return out
 
 
+def positions_matter(model, ids, type_ids, mask, logits):
+    model.roberta.embeddings.position_bug = "from 0"
+    tiny.assert_sensitive(NAME, logits, model(ids, type_ids, mask)[1], "numbering positions from 0")
+    model.roberta.embeddings.position_bug = None
+
+
 def main():
-    out_dir = os.path.join(tiny.HERE, NAME)
     torch.manual_seed(0)
-    model = CrossEncoder(CONFIG).eval()
-    tiny.random_init(model, std=0.2, seed=5)
-    tiny.round_trip(model, torch.float16)
-    tiny.save_model(out_dir, model.hf_state_dict(), CONFIG)
-    tiny.write_json(os.path.join(out_dir, "tokenizer_config.json"), {"model_max_length": MAX_LENGTH})
-
-    items = gen_bert_cross_encoder.pairs()
-    ids, type_ids = tiny.hf_encode(os.path.join(tiny.SHARED, TOKENIZER), items, MAX_LENGTH, pairs=True)
-    ii, tt, mask = tiny.pad_batch(ids, type_ids, CONFIG["pad_token_id"], "right")
-    with torch.no_grad():
-        hidden, logits = model(ii, tt, mask)
-        model.roberta.embeddings.position_bug = "from 0"
-        tiny.assert_sensitive(NAME, logits, model(ii, tt, mask)[1], "numbering positions from 0")
-        model.roberta.embeddings.position_bug = None
-    golden = {"kind": "cross-encoder", "tokenizer": TOKENIZER, "max_length": MAX_LENGTH, "pairs": items,
-              "ids": ids, "type_ids": type_ids}
-    tiny.write_outputs(out_dir, golden, {"hidden": tiny.unpad(hidden, mask), "logits": logits[:, 0],
-                                         "scores": torch.sigmoid(logits[:, 0])})
-    print("%s: %d pairs, %d tokens" % (NAME, len(items), int(mask.sum())))
-
+    gen_bert_cross_encoder.build(NAME, CrossEncoder(CONFIG).eval(), CONFIG, TOKENIZER, MAX_LENGTH, {}, seed=5,
+                                 sensitivity=positions_matter)
 
 if __name__ == "__main__":
     main()

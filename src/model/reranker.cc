@@ -91,14 +91,15 @@ Result<std::unique_ptr<Reranker>> Reranker::open(const RerankerOptions& options)
   }
   info.activation = activation_name(impl->activation);
 
-  // CrossEncoder's max length: the tokenizer's model_max_length, within the
-  // position table (sentence_bert_config.json is a bi-encoder file).
-  const size_t positions = model.encoder.max_position_embeddings;
-  info.max_tokens = std::min(positions, model.pipeline.tokenizer_max_length.value_or(positions));
+  // CrossEncoder's max length: the tokenizer's model_max_length, within what
+  // the position table holds (514 RoBERTa positions hold 512 tokens);
+  // sentence_bert_config.json is a bi-encoder file.
+  const size_t limit = max_text_tokens(*model.architecture, model.encoder);
+  info.max_tokens = std::min(limit, model.pipeline.tokenizer_max_length.value_or(limit));
   if (options.max_tokens) {
-    if (*options.max_tokens > positions)
-      return Status::invalid_argument("max tokens " + std::to_string(*options.max_tokens) + " exceeds the " +
-                                      std::to_string(positions) + " positions of model " + model.dir);
+    if (*options.max_tokens > limit)
+      return Status::invalid_argument("max tokens " + std::to_string(*options.max_tokens) + " is more than model " +
+                                      model.dir + " takes: " + describe_max_text_tokens(*model.architecture, model.encoder));
     info.max_tokens = *options.max_tokens;
   }
 

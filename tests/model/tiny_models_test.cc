@@ -280,6 +280,35 @@ TEST(TinyXlmRoberta, TakesAtMost512TokensOf514Positions) {
   EXPECT_TRUE((*embedder)->embed({long_text}).is_ok());
 }
 
+TEST(TinyXlmRobertaCrossEncoder, TakesAtMost512TokensWithoutModelMaxLength) {
+  // Without tokenizer_config.json's model_max_length, a cross-encoder's limit
+  // is what its 514 positions hold, as for the Embedder: 512 tokens.
+  const fs::path src = golden_root() / "tiny-xlm-roberta-cross-encoder";
+  auto golden_text = read_file((src / "golden.json").string());
+  ASSERT_TRUE(golden_text.is_ok()) << golden_text.status().message();
+  TempDir dir;
+  assemble(src, json::parse(*golden_text), dir.path());
+  if (HasFatalFailure()) return;
+  fs::remove(dir.path() / "tokenizer_config.json");
+
+  RerankerOptions options;
+  options.model = dir.str();
+  options.max_tokens = 513;
+  auto refused = Reranker::open(options);
+  EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("512 tokens (max_position_embeddings 514"), std::string::npos)
+      << refused.status().message();
+
+  options.max_tokens.reset();
+  auto reranker = Reranker::open(options);
+  ASSERT_TRUE(reranker.is_ok()) << reranker.status().message();
+  EXPECT_EQ((*reranker)->info().max_tokens, 512u);
+  std::string long_text;
+  for (int i = 0; i < 600; ++i) long_text += "word ";
+  auto scores = (*reranker)->score(long_text, {long_text});
+  EXPECT_TRUE(scores.is_ok()) << scores.status().message();
+}
+
 INSTANTIATE_TEST_SUITE_P(Golden, TinyModel, ::testing::ValuesIn(tiny_models()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param;

@@ -92,9 +92,10 @@ struct IngestSummary {
   bool interrupted = false;
 };
 
-// kAuto: by meaning when the collection has a model, else BM25.
-enum class SearchMode { kAuto, kDense, kBm25, kTfIdf, kBow };
-Result<SearchMode> parse_search_mode(const std::string& name);  // auto dense bm25 tfidf bow
+// kAuto: hybrid when the collection has a model (every collection keeps a
+// keyword index too), else BM25. kHybrid fuses dense and BM25 candidates.
+enum class SearchMode { kAuto, kDense, kBm25, kTfIdf, kBow, kHybrid };
+Result<SearchMode> parse_search_mode(const std::string& name);  // auto dense bm25 tfidf bow hybrid
 const char* search_mode_name(SearchMode mode);
 
 // Parameters of the keyword rankings (docs/keyword-search.md).
@@ -105,12 +106,46 @@ struct KeywordRanking {
   bool cosine = false;  // divide by the document's TF-IDF vector length
 };
 
+// How hybrid search merges its dense and BM25 candidates (docs/hybrid-search.md).
+struct Fusion {
+  // kRrf: sum over the lists holding the document of 1 / (rrf_k + rank).
+  // kWeighted: dense_weight * dense' + (1 - dense_weight) * bm25', where x' is
+  // the score normalised over that list's candidates (a list that misses the
+  // document gives it its lowest normalised value).
+  enum class Method { kRrf, kWeighted } method = Method::kRrf;
+  double rrf_k = 60;
+  enum class Normalization { kMinMax, kZScore } normalization = Normalization::kMinMax;
+  double dense_weight = 0.5;
+};
+Result<Fusion::Method> parse_fusion_method(const std::string& name);  // rrf | weighted
+Result<Fusion::Normalization> parse_normalization(const std::string& name);  // minmax | zscore
+const char* fusion_method_name(Fusion::Method method);
+const char* normalization_name(Fusion::Normalization normalization);
+
 struct SearchOptions {
   size_t k = 10;
-  std::string filter;  // metadata filter expression ("" = none)
+  std::string filter;  // metadata filter expression ("" = none); applied to every candidate list
   SearchMode mode = SearchMode::kAuto;
   KeywordRanking keyword;
-  bool explain = false;   // keyword modes: fill SearchHit::explanation
+  Fusion fusion;
+  // Candidates each retriever returns to the later stages (fusion, re-ranking,
+  // MMR); 0 = max(k, 100). Searches with none of those stages return k.
+  size_t candidates = 0;
+  // Re-ranking: a cross-encoder (cache name or directory, simile/reranker.h)
+  // scores (query, best chunk) for the top `rerank_top` candidates and orders
+  // them by that score; 0 = max(k, 50). Results come from those, so
+  // rerank_top >= k.
+  std::string rerank;
+  size_t rerank_top = 0;
+  // Maximal marginal relevance over the candidates: each next result
+  // maximises lambda * relevance - (1 - lambda) * (its highest cosine to the
+  // results above), relevance being the last stage's score min-max
+  // normalised. 1 = plain ranking; smaller = more diverse. Needs vectors.
+  std::optional<double> mmr_lambda;
+  // Score against vectors minus the collection's mean vector (for cosine:
+  // Pearson correlation of the vectors). Dense and hybrid modes.
+  bool center = false;
+  bool explain = false;   // fill SearchHit::explanation (keyword terms) in keyword and hybrid modes
   bool snippets = true;   // fill SearchHit::chunk (false: ids, titles, scores, metadata only)
 };
 
@@ -124,18 +159,65 @@ struct TermScore {
   float score = 0;
 };
 
+// A document's place on the dense side of a search.
+struct DenseScore {
+  size_t rank = 0;   // 1-based among the dense candidates
+  float score = 0;   // its best chunk's, by the collection's metric (l2: negative distance)
+  // Against the collection's background (similarities of random chunk pairs
+  // from different documents, docs/hybrid-search.md): the percentage of them
+  // below `score`, and (score - their mean) / their standard deviation. NaN
+  // when the collection has too few chunks for a background.
+  float percentile = 0;
+  float z = 0;
+};
+
+// A document's place on the keyword side of a hybrid search.
+struct KeywordScore {
+  size_t rank = 0;  // 1-based among the BM25 candidates
+  float score = 0;
+};
+
 struct SearchHit {
   std::string id;
   std::string title;
-  float score = 0;           // by the collection's metric; higher is closer (l2: negative distance)
+  // What the results are ordered by: the cross-encoder's score when
+  // re-ranked, else the fused score (hybrid), else the dense metric's (higher
+  // is closer; l2: negative distance) or the keyword ranking's.
+  float score = 0;
   std::string chunk;         // the best matching chunk's text
   size_t chunk_begin = 0;    // its span in the document, in code points
   size_t chunk_end = 0;
   std::string meta;          // the document's metadata, JSON
-  // With SearchOptions::explain in a keyword mode: every query term's part of
-  // the score, and the document's length in terms.
+  // Each stage's view of the hit, where that stage ran and the document was
+  // among its candidates.
+  std::optional<DenseScore> dense;
+  std::optional<KeywordScore> keyword;
+  std::optional<float> fused;
+  std::optional<float> rerank;
+  // With SearchOptions::explain in a keyword or hybrid mode: every query
+  // term's part of the keyword score, and the document's length in terms.
   std::vector<TermScore> explanation;
   uint32_t document_terms = 0;
+};
+
+// What one search did, stage by stage.
+struct SearchReport {
+  SearchMode mode = SearchMode::kAuto;  // the mode that ran (kAuto resolved)
+  struct Stage {
+    std::string name;  // embed, dense, keyword, fusion, rerank, mmr, fetch
+    double ms = 0;
+    size_t items = 0;  // candidates it produced (embed: tokens)
+  };
+  std::vector<Stage> stages;
+  double total_ms = 0;
+  // With SearchOptions::center: how the centred ranking of the top k differs
+  // from the plain one.
+  struct Centering {
+    size_t compared = 0;     // results compared (the plain top k)
+    size_t shared = 0;       // documents in both top k
+    double footrule = 0;     // mean |rank change| over shared documents
+  };
+  std::optional<Centering> centering;
 };
 
 struct KeywordIndexInfo {
@@ -163,8 +245,11 @@ class Collection {
   // Deletes documents by id; returns how many existed.
   virtual Result<size_t> remove(const std::vector<std::string>& ids) = 0;
 
-  // Documents whose best chunk is nearest the query.
-  virtual Result<std::vector<SearchHit>> search(const std::string& query, const SearchOptions& options) = 0;
+  // The documents that best answer the query: by meaning, keywords or both,
+  // optionally re-ranked and diversified (SearchOptions). `report`, if given,
+  // receives what each stage did and cost.
+  virtual Result<std::vector<SearchHit>> search(const std::string& query, const SearchOptions& options,
+                                                SearchReport* report = nullptr) = 0;
   // Documents most similar to a stored one (whole-document vectors).
   virtual Result<std::vector<SearchHit>> similar(const std::string& id, const SearchOptions& options) = 0;
   // Computes every document's top-k related documents into the `related`

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/embedder_flags.h"
+#include "cli/hit_output.h"
 #include "cli/progress.h"
 #include "cli/search_flags.h"
 #include "cli/stop_signals.h"
@@ -60,60 +61,6 @@ nlohmann::json summary_json(const IngestSummary& s) {
   return {{"added", s.added},     {"updated", s.updated}, {"unchanged", s.unchanged},
           {"failed", s.failed},   {"chunks", s.chunks},   {"tokens", s.tokens},
           {"seconds", s.seconds}, {"interrupted", s.interrupted}};
-}
-
-nlohmann::json explanation_json(const SearchHit& h) {
-  nlohmann::json terms = nlohmann::json::array();
-  for (const TermScore& t : h.explanation)
-    terms.push_back({{"term", t.term},
-                     {"query_count", t.query_count},
-                     {"document_count", t.document_count},
-                     {"df", t.df},
-                     {"idf", t.idf},
-                     {"score", t.score}});
-  return {{"document_terms", h.document_terms}, {"terms", terms}};
-}
-
-void print_explanation(const SearchHit& h) {
-  std::cout << fmt::format("     score {:.4f} = sum over query terms (document: {} terms)\n", h.score,
-                           h.document_terms);
-  for (const TermScore& t : h.explanation) {
-    std::cout << fmt::format("       {:<20} query x{}  in document x{:<3} df {:<6} idf {:.3f}  -> {:.4f}\n",
-                             one_line(t.term, 20), t.query_count, t.document_count, t.df, t.idf, t.score);
-  }
-}
-
-// `l2_distance`: dense scores of an l2 collection are negated distances, shown
-// as distances.
-void print_hits(const std::vector<SearchHit>& hits, bool json, bool l2_distance) {
-  if (json) {
-    nlohmann::json arr = nlohmann::json::array();
-    for (size_t i = 0; i < hits.size(); ++i) {
-      const SearchHit& h = hits[i];
-      nlohmann::json hit = {{"rank", i + 1},
-                            {"id", h.id},
-                            {"title", h.title},
-                            {"score", h.score},
-                            {"chunk", h.chunk},
-                            {"chunk_begin", h.chunk_begin},
-                            {"chunk_end", h.chunk_end},
-                            {"meta", nlohmann::json::parse(h.meta, nullptr, false)}};
-      if (!h.explanation.empty()) hit["explain"] = explanation_json(h);
-      arr.push_back(std::move(hit));
-    }
-    std::cout << arr.dump(2) << "\n";
-    return;
-  }
-  if (hits.empty()) std::cout << "no results\n";
-  for (size_t i = 0; i < hits.size(); ++i) {
-    const SearchHit& h = hits[i];
-    const float shown = l2_distance ? -h.score : h.score;
-    std::cout << fmt::format("{:>3}. {:.4f}  {}", i + 1, shown, h.id);
-    if (!h.title.empty()) std::cout << "  " << one_line(h.title, 80);
-    std::cout << "\n";
-    if (!h.chunk.empty()) std::cout << "     " << one_line(h.chunk, 200) << "\n";
-    if (!h.explanation.empty()) print_explanation(h);
-  }
 }
 
 void add_add(CLI::App& app) {
@@ -238,15 +185,17 @@ void add_search(CLI::App& app) {
     int threads = 0;
   };
   auto f = std::make_shared<Flags>();
-  CLI::App* cmd = app.add_subcommand("search", "find the documents that answer a query, by meaning or by keywords");
+  CLI::App* cmd = app.add_subcommand(
+      "search", "find the documents that answer a query: by meaning, keywords or both, optionally re-ranked");
   cmd->add_option("collection", f->collection, "collection name")->required();
   cmd->add_option("query", f->query, "what to look for")->required();
   cmd->add_option("-k,--k", f->search.k, "results to return")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--filter", f->search.filter, "metadata filter, e.g. 'year >= 2000 AND lang = \"en\"'");
   f->ranking.add_to(cmd);
-  cmd->add_flag("--explain", f->search.explain, "keyword modes: show each query term's part of every score");
+  cmd->add_flag("--explain", f->search.explain,
+                "show each stage's rank and score and each query term's part of the keyword score");
   cmd->add_option("--threads", f->threads, "threads to use (default: all cores)");
-  cmd->add_flag("--json", f->json, "print JSON");
+  cmd->add_flag("--json", f->json, "print JSON: the results with every stage's scores, and each stage's time");
   f->db.add_to(cmd);
   cmd->callback([f] {
     auto db = f->db.open();
@@ -255,9 +204,9 @@ void add_search(CLI::App& app) {
     auto collection = take(db->open_collection(f->collection, nullptr, runtime));
     SearchOptions options = f->search;
     f->ranking.apply(options);
-    const bool dense = options.mode == SearchMode::kDense ||
-                       (options.mode == SearchMode::kAuto && collection->info().model != "none");
-    print_hits(take(collection->search(f->query, options)), f->json, dense && collection->info().metric == "l2");
+    SearchReport report;
+    auto hits = take(collection->search(f->query, options, &report));
+    print_search(f->query, hits, report, f->json, collection->info().metric == "l2");
   });
 }
 

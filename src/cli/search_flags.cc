@@ -2,11 +2,13 @@
 
 namespace simile::cli {
 
-void SearchFlags::add_to(CLI::App* cmd) {
-  cmd->add_option("--mode", mode,
-                  "dense (by meaning), bm25, tfidf or bow (keywords); auto = dense if the collection has a model")
-      ->check(CLI::IsMember({"auto", "dense", "bm25", "tfidf", "bow"}))
-      ->capture_default_str();
+void SearchFlags::add_to(CLI::App* cmd, bool with_mode) {
+  if (with_mode)
+    cmd->add_option("--mode", mode,
+                    "hybrid (meaning + keywords, fused), dense (by meaning), bm25, tfidf or bow (keywords); "
+                    "auto = hybrid if the collection has a model, else bm25")
+        ->check(CLI::IsMember({"auto", "dense", "bm25", "tfidf", "bow", "hybrid"}))
+        ->capture_default_str();
   cmd->add_option("--k1", keyword.k1, "BM25 term-frequency saturation")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 100.0));
@@ -18,6 +20,29 @@ void SearchFlags::add_to(CLI::App* cmd) {
       ->check(CLI::IsMember({"plain", "smooth"}))
       ->capture_default_str();
   cmd->add_flag("--cosine", keyword.cosine, "TF-IDF: divide by the document vector's length");
+  cmd->add_option("--fusion", fusion,
+                  "hybrid: rrf (reciprocal rank fusion) or weighted (normalised scores, --weight)")
+      ->check(CLI::IsMember({"rrf", "weighted"}))
+      ->capture_default_str();
+  cmd->add_option("--rrf-k", fusion_params.rrf_k, "hybrid rrf: score = sum of 1 / (rrf-k + rank)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--weight", fusion_params.dense_weight,
+                  "hybrid weighted: the dense share, w * dense + (1 - w) * bm25")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--normalize-scores", normalize, "hybrid weighted: scores normalised by minmax or zscore")
+      ->check(CLI::IsMember({"minmax", "zscore"}))
+      ->capture_default_str();
+  cmd->add_option("--candidates", candidates,
+                  "candidates each side passes to fusion, re-ranking and MMR (default: max(k, 100))");
+  cmd->add_option("--rerank", rerank, "re-rank with this cross-encoder (cache name or directory)");
+  cmd->add_option("--rerank-top", rerank_top, "candidates the cross-encoder scores (default: max(k, 50))");
+  cmd->add_option("--mmr", mmr,
+                  "diversify by maximal marginal relevance: 1 = plain ranking, 0 = most diverse (e.g. 0.7)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_flag("--center", center,
+                "score against vectors minus the collection's mean vector (cosine: Pearson correlation)");
 }
 
 void SearchFlags::apply(SearchOptions& options) const {
@@ -27,6 +52,14 @@ void SearchFlags::apply(SearchOptions& options) const {
                        : tf == "binary" ? KeywordRanking::Tf::kBinary
                                         : KeywordRanking::Tf::kRaw;
   options.keyword.idf = idf == "smooth" ? KeywordRanking::Idf::kSmooth : KeywordRanking::Idf::kPlain;
+  options.fusion = fusion_params;
+  options.fusion.method = take(parse_fusion_method(fusion));
+  options.fusion.normalization = take(parse_normalization(normalize));
+  options.candidates = candidates;
+  options.rerank = rerank;
+  options.rerank_top = rerank_top;
+  options.mmr_lambda = mmr;
+  options.center = center;
 }
 
 }  // namespace simile::cli

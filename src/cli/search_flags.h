@@ -1,7 +1,10 @@
-// The ranking flags shared by `simile search` and `simile eval`: --mode and
-// the keyword rankings' parameters (--k1, --b, --tf, --idf, --cosine).
+// The ranking flags shared by `simile search` and `simile eval`: --mode, the
+// keyword rankings' parameters (--k1, --b, --tf, --idf, --cosine), hybrid
+// fusion (--fusion, --rrf-k, --weight, --normalize-scores, --candidates), re-ranking
+// (--rerank, --rerank-top), --mmr and --center.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "cli/cli.h"
@@ -10,11 +13,18 @@
 namespace simile::cli {
 
 struct SearchFlags {
-  std::string mode = "auto", tf = "raw", idf = "plain";
+  std::string mode = "auto", tf = "raw", idf = "plain", fusion = "rrf", normalize = "minmax";
   KeywordRanking keyword;
+  Fusion fusion_params;
+  size_t candidates = 0;
+  std::string rerank;
+  size_t rerank_top = 0;
+  std::optional<double> mmr;
+  bool center = false;
 
-  void add_to(CLI::App* cmd);
-  // Mode and ranking parameters set in `options`; throws CliError on a bad value.
+  // `with_mode`: false for commands that take their own --mode.
+  void add_to(CLI::App* cmd, bool with_mode = true);
+  // The flags set in `options`; throws CliError on a bad value.
   void apply(SearchOptions& options) const;
 };
 

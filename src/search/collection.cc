@@ -7,21 +7,16 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "search/collection_index.h"
+#include "search/collection_impl.h"
 #include "search/filter.h"
 #include "search/keyword_search.h"
-#include "text/utf8.h"
 #include "search/related.h"
-#include "store/ingest.h"
-#include "store/store.h"
+#include "text/utf8.h"
 #include "util/user_dirs.h"
 
-namespace simile {
+namespace simile::search {
 
 namespace {
-
-using store::CollectionRow;
-using store::Store;
 
 // The prompt sentence-transformers' encode_query / encode_document use when
 // given none: the first of `names` the model defines, else its
@@ -36,87 +31,14 @@ std::string model_prompt(const Embedder& e, std::initializer_list<const char*> n
   return p.is_ok() ? *p : "";
 }
 
-class CollectionImpl;
-
-class DatabaseImpl : public Database {
- public:
-  explicit DatabaseImpl(std::unique_ptr<Store> store) : store_(std::move(store)) {}
-  const std::string& path() const override { return store_->path(); }
-  Result<std::vector<CollectionInfo>> list() override;
-  Result<CollectionInfo> info(const std::string& name) override;
-  Status drop(const std::string& name) override;
-  Result<std::unique_ptr<Collection>> open_collection(const std::string& name, const CollectionSettings* create_with,
-                                                      const EmbedderOptions& runtime) override;
-  Store& store() { return *store_; }
-
-  // Opens (and with `create_with`, creates) a collection under any name,
-  // including the hidden ones reembed builds.
-  Result<std::unique_ptr<CollectionImpl>> open_impl(const std::string& name, const CollectionSettings* create_with,
-                                                    const EmbedderOptions& runtime);
-
- private:
-  std::unique_ptr<Store> store_;
-};
-
-class CollectionImpl : public Collection {
- public:
-  CollectionImpl(DatabaseImpl* db, CollectionRow row, std::unique_ptr<Embedder> embedder,
-                 std::unique_ptr<Tokenizer> chunk_tokenizer, std::unique_ptr<text::Analyzer> analyzer)
-      : db_(db),
-        row_(std::move(row)),
-        embedder_(std::move(embedder)),
-        chunk_tokenizer_(std::move(chunk_tokenizer)),
-        analyzer_(std::move(analyzer)) {}
-
-  const CollectionInfo& info() const override { return row_.info; }
-  Result<IngestSummary> add(const std::vector<std::string>& inputs, const IngestOptions& options) override;
-  Result<size_t> remove(const std::vector<std::string>& ids) override;
-  Result<std::vector<SearchHit>> search(const std::string& query, const SearchOptions& options) override;
-  Result<std::vector<SearchHit>> similar(const std::string& id, const SearchOptions& options) override;
-  Result<RelatedSummary> update_related(size_t k) override;
-  Result<std::vector<SearchHit>> related(const std::string& id) override;
-  Result<IngestSummary> reembed(const EmbedderOptions& model, const IngestOptions& options) override;
-  Result<KeywordIndexInfo> keyword_index_info() override;
-  Result<KeywordIndexInfo> rebuild_keyword_index(const std::string& analyzer) override;
-
-  store::IngestTarget target() {
-    store::IngestTarget t;
-    t.store = &db_->store();
-    t.collection = &row_;
-    t.embedder = embedder_.get();
-    t.chunk_tokenizer = chunk_tokenizer_.get();
-    t.analyzer = analyzer_.get();
-    t.keep_related = row_.info.related_k > 0;
-    return t;
-  }
-
- private:
-  Result<search::CollectionIndex*> index();  // loaded, and reloaded when the store changed
-  Status reload_row();
-  Status refresh_related_lists();
-  Result<std::vector<int64_t>> allowed_documents(const std::string& filter);
-  Result<SearchHit> hit(int64_t document, int64_t chunk, float score, bool snippet = true);
-  Result<keyword::KeywordIndex*> keyword_index();  // caught up, loaded, reloaded when the store changed
-  Result<std::vector<SearchHit>> keyword_search(const std::string& query, const SearchOptions& options,
-                                                SearchMode mode);
-  Status require_vectors(const char* what) const;
-
-  DatabaseImpl* db_;
-  CollectionRow row_;
-  std::unique_ptr<Embedder> embedder_;          // null for keyword-only collections
-  std::unique_ptr<Tokenizer> chunk_tokenizer_;  // null for keyword-only collections
-  std::unique_ptr<text::Analyzer> analyzer_;
-  std::unique_ptr<search::CollectionIndex> index_;
-  std::unique_ptr<keyword::KeywordIndex> keyword_;
-  int64_t keyword_generation_ = -1;
-};
-
 constexpr const char* kKeywordOnly = "none";
 
 Result<std::unique_ptr<text::Analyzer>> open_analyzer(const std::string& spec) {
   SIMILE_ASSIGN_OR_RETURN(text::AnalyzerSettings settings, text::parse_analyzer_spec(spec.empty() ? "default" : spec));
   return text::Analyzer::create(settings);
 }
+
+}  // namespace
 
 Result<std::vector<CollectionInfo>> DatabaseImpl::list() {
   SIMILE_ASSIGN_OR_RETURN(auto rows, store_->collections());
@@ -199,7 +121,9 @@ Result<std::unique_ptr<CollectionImpl>> DatabaseImpl::open_impl(const std::strin
       c.analyzer = analyzer_json;
       SIMILE_ASSIGN_OR_RETURN(row, store_->create_collection(c));
     }
-    return std::make_unique<CollectionImpl>(this, std::move(row), nullptr, nullptr, std::move(analyzer).value());
+    auto impl = std::make_unique<CollectionImpl>(this, std::move(row), nullptr, nullptr, std::move(analyzer).value());
+    impl->set_threads(runtime.threads);
+    return impl;
   }
   EmbedderOptions options = runtime;
   if (existing) {
@@ -242,7 +166,7 @@ Result<std::unique_ptr<CollectionImpl>> DatabaseImpl::open_impl(const std::strin
     c.dims = model.dims;
     c.pooling = to_string(model.pooling);
     c.normalize = model.normalize;
-    SIMILE_RETURN_IF_ERROR(search::parse_collection_metric(s.metric).status());
+    SIMILE_RETURN_IF_ERROR(parse_collection_metric(s.metric).status());
     c.metric = s.metric;
     SIMILE_ASSIGN_OR_RETURN(VectorType type, parse_vector_type(s.vector_type));
     c.vector_type = std::string(vector_type_name(type));
@@ -275,8 +199,10 @@ Result<std::unique_ptr<CollectionImpl>> DatabaseImpl::open_impl(const std::strin
   if (!tokenizer.is_ok()) return tokenizer.status().with_context("model " + model.name);
   (*tokenizer)->set_truncation(std::nullopt);
   (*tokenizer)->set_padding(std::nullopt);
-  return std::make_unique<CollectionImpl>(this, std::move(row), std::move(embedder).value(),
-                                          std::move(tokenizer).value(), std::move(analyzer).value());
+  auto impl = std::make_unique<CollectionImpl>(this, std::move(row), std::move(embedder).value(),
+                                               std::move(tokenizer).value(), std::move(analyzer).value());
+  impl->set_threads(runtime.threads);
+  return impl;
 }
 
 Status CollectionImpl::reload_row() {
@@ -286,18 +212,18 @@ Status CollectionImpl::reload_row() {
   return Status::ok();
 }
 
-Result<search::CollectionIndex*> CollectionImpl::index() {
+Result<CollectionIndex*> CollectionImpl::index() {
   SIMILE_RETURN_IF_ERROR(reload_row());
   if (!index_ || index_->generation() != row_.generation) {
-    SIMILE_ASSIGN_OR_RETURN(index_, search::CollectionIndex::load(db_->store(), row_));
+    SIMILE_ASSIGN_OR_RETURN(index_, CollectionIndex::load(db_->store(), row_));
   }
   return index_.get();
 }
 
 Status CollectionImpl::refresh_related_lists() {
   if (row_.info.related_k == 0) return Status::ok();
-  SIMILE_ASSIGN_OR_RETURN(search::CollectionIndex * idx, index());
-  return search::refresh_related(db_->store(), row_, *idx).status();
+  SIMILE_ASSIGN_OR_RETURN(CollectionIndex * idx, index());
+  return refresh_related(db_->store(), row_, *idx).status();
 }
 
 Result<IngestSummary> CollectionImpl::add(const std::vector<std::string>& inputs, const IngestOptions& options) {
@@ -361,19 +287,19 @@ Status CollectionImpl::require_vectors(const char* what) const {
 Result<keyword::KeywordIndex*> CollectionImpl::keyword_index() {
   SIMILE_RETURN_IF_ERROR(reload_row());
   if (row_.keyword_pending) {
-    SIMILE_RETURN_IF_ERROR(search::catch_up_keywords(db_->store(), row_, *analyzer_));
+    SIMILE_RETURN_IF_ERROR(catch_up_keywords(db_->store(), row_, *analyzer_));
     SIMILE_RETURN_IF_ERROR(reload_row());
   }
   if (keyword_ && keyword_generation_ == row_.generation) return keyword_.get();
-  auto loaded = search::load_keyword_index(db_->store(), row_.id);
+  auto loaded = load_keyword_index(db_->store(), row_.id);
   if (!loaded.is_ok() && loaded.status().code() == Status::Code::kCorrupt) {
     // The index is derived data: rebuild it from the documents rather than
     // trust or refuse a damaged segment.
     SIMILE_RETURN_IF_ERROR(db_->store().reset_keyword_index(row_.id, row_.info.analyzer));
     SIMILE_RETURN_IF_ERROR(reload_row());
-    SIMILE_RETURN_IF_ERROR(search::catch_up_keywords(db_->store(), row_, *analyzer_));
+    SIMILE_RETURN_IF_ERROR(catch_up_keywords(db_->store(), row_, *analyzer_));
     SIMILE_RETURN_IF_ERROR(reload_row());
-    loaded = search::load_keyword_index(db_->store(), row_.id);
+    loaded = load_keyword_index(db_->store(), row_.id);
   }
   if (!loaded.is_ok()) return loaded.status().with_context("loading the keyword index of " + row_.info.name);
   keyword_ = std::move(loaded).value();
@@ -381,78 +307,9 @@ Result<keyword::KeywordIndex*> CollectionImpl::keyword_index() {
   return keyword_.get();
 }
 
-Result<std::vector<SearchHit>> CollectionImpl::keyword_search(const std::string& query, const SearchOptions& options,
-                                                              SearchMode mode) {
-  SIMILE_ASSIGN_OR_RETURN(keyword::KeywordIndex * idx, keyword_index());
-  const std::vector<keyword::QueryTerm> terms = search::query_terms(*analyzer_, query);
-  if (terms.empty()) return std::vector<SearchHit>();  // only stop words or punctuation
-  std::optional<std::vector<int64_t>> allowed;
-  if (!options.filter.empty()) {
-    SIMILE_ASSIGN_OR_RETURN(allowed, allowed_documents(options.filter));
-  }
-  const keyword::RankingParams params = search::ranking_params(mode, options.keyword);
-  SIMILE_ASSIGN_OR_RETURN(auto reads, sqlite::Transaction::begin_read(db_->store().db()));
-  std::vector<SearchHit> out;
-  for (const Hit& found : idx->search(terms, params, options.k, allowed ? &*allowed : nullptr)) {
-    auto header = hit(found.id, 0, found.score, false);
-    // Deleted by another process since the index was loaded: not a result.
-    if (!header.is_ok() && header.status().code() == Status::Code::kNotFound) continue;
-    SIMILE_ASSIGN_OR_RETURN(SearchHit h, std::move(header));
-    if (options.explain || options.snippets) {
-      for (keyword::TermContribution& t : idx->explain(found.id, terms, params))
-        h.explanation.push_back({std::move(t.term), t.query_count, t.document_count, t.df, t.idf, t.score});
-      h.document_terms = idx->document_length(found.id);
-    }
-    if (options.snippets) {
-      SIMILE_ASSIGN_OR_RETURN(store::StoredDocument d, db_->store().document_by_rowid(found.id));
-      SIMILE_ASSIGN_OR_RETURN(auto chunks, db_->store().chunks_of(found.id));
-      const search::Passage p = search::best_passage(*analyzer_, d.text, chunks, h.explanation);
-      h.chunk = d.text.substr(p.byte_begin, p.byte_end - p.byte_begin);
-      h.chunk_begin = 0;
-      h.chunk_end = 0;
-      for (const store::StoredChunk& c : chunks)
-        if (c.byte_begin == p.byte_begin && c.byte_end == p.byte_end) {
-          h.chunk_begin = c.char_begin;
-          h.chunk_end = c.char_end;
-        }
-      if (chunks.empty()) {
-        h.chunk_begin = text::count_code_points(std::string_view(d.text).substr(0, p.byte_begin));
-        h.chunk_end = h.chunk_begin + text::count_code_points(h.chunk);
-      }
-    }
-    if (!options.explain) {
-      h.explanation.clear();
-      h.document_terms = 0;
-    }
-    out.push_back(std::move(h));
-  }
-  return out;
-}
-
-Result<std::vector<SearchHit>> CollectionImpl::search(const std::string& query, const SearchOptions& options) {
-  SearchMode mode = options.mode;
-  if (mode == SearchMode::kAuto) mode = embedder_ ? SearchMode::kDense : SearchMode::kBm25;
-  if (mode != SearchMode::kDense) return keyword_search(query, options, mode);
-  SIMILE_RETURN_IF_ERROR(require_vectors("vectors to search by meaning"));
-  SIMILE_ASSIGN_OR_RETURN(search::CollectionIndex * idx, index());
-  std::optional<std::vector<int64_t>> allowed;
-  if (!options.filter.empty()) {
-    SIMILE_ASSIGN_OR_RETURN(allowed, allowed_documents(options.filter));
-  }
-  SIMILE_ASSIGN_OR_RETURN(auto vec, embedder_->embed({query}, row_.info.query_prompt));
-  SIMILE_ASSIGN_OR_RETURN(auto docs,
-                          idx->search(vec.data(), options.k, allowed ? &*allowed : nullptr, db_->store()));
-  std::vector<SearchHit> out;
-  for (const auto& d : docs) {
-    SIMILE_ASSIGN_OR_RETURN(SearchHit h, hit(d.document, d.chunk, d.score, options.snippets));
-    out.push_back(std::move(h));
-  }
-  return out;
-}
-
 Result<std::vector<SearchHit>> CollectionImpl::similar(const std::string& id, const SearchOptions& options) {
   SIMILE_RETURN_IF_ERROR(require_vectors("document vectors to compare"));
-  SIMILE_ASSIGN_OR_RETURN(search::CollectionIndex * idx, index());
+  SIMILE_ASSIGN_OR_RETURN(CollectionIndex * idx, index());
   SIMILE_ASSIGN_OR_RETURN(auto doc, db_->store().document(row_.id, id));
   if (!doc) return Status::not_found("no document '" + id + "' in collection " + row_.info.name);
   const FlatIndex& documents = idx->documents();
@@ -479,8 +336,8 @@ Result<RelatedSummary> CollectionImpl::update_related(size_t k) {
   SIMILE_RETURN_IF_ERROR(reload_row());
   SIMILE_RETURN_IF_ERROR(db_->store().set_related_k(row_.id, k));
   row_.info.related_k = k;
-  SIMILE_ASSIGN_OR_RETURN(search::CollectionIndex * idx, index());
-  return search::rebuild_related(db_->store(), row_, *idx);
+  SIMILE_ASSIGN_OR_RETURN(CollectionIndex * idx, index());
+  return rebuild_related(db_->store(), row_, *idx);
 }
 
 Result<std::vector<SearchHit>> CollectionImpl::related(const std::string& id) {
@@ -579,8 +436,8 @@ Result<IngestSummary> CollectionImpl::reembed(const EmbedderOptions& model, cons
   keyword_.reset();
   SIMILE_RETURN_IF_ERROR(reload_row());
   if (row_.info.related_k > 0) {
-    SIMILE_ASSIGN_OR_RETURN(search::CollectionIndex * idx, index());
-    SIMILE_RETURN_IF_ERROR(search::rebuild_related(st, row_, *idx).status());
+    SIMILE_ASSIGN_OR_RETURN(CollectionIndex * idx, index());
+    SIMILE_RETURN_IF_ERROR(rebuild_related(st, row_, *idx).status());
   }
   return summary;
 }
@@ -615,35 +472,15 @@ Result<KeywordIndexInfo> CollectionImpl::rebuild_keyword_index(const std::string
   return keyword_index_info();
 }
 
-}  // namespace
+}  // namespace simile::search
 
-Result<SearchMode> parse_search_mode(const std::string& name) {
-  for (SearchMode m : {SearchMode::kAuto, SearchMode::kDense, SearchMode::kBm25, SearchMode::kTfIdf, SearchMode::kBow})
-    if (name == search_mode_name(m)) return m;
-  return Status::invalid_argument("unknown search mode '" + name + "' (use auto, dense, bm25, tfidf or bow)");
-}
-
-const char* search_mode_name(SearchMode mode) {
-  switch (mode) {
-    case SearchMode::kAuto:
-      return "auto";
-    case SearchMode::kDense:
-      return "dense";
-    case SearchMode::kBm25:
-      return "bm25";
-    case SearchMode::kTfIdf:
-      return "tfidf";
-    case SearchMode::kBow:
-      return "bow";
-  }
-  return "?";
-}
+namespace simile {
 
 std::string Database::default_path() { return user_dir(UserDirKind::kData) + "/simile.db"; }
 
 Result<std::unique_ptr<Database>> Database::open(const std::string& path) {
-  SIMILE_ASSIGN_OR_RETURN(auto store, Store::open(path.empty() ? default_path() : path));
-  return std::unique_ptr<Database>(new DatabaseImpl(std::move(store)));
+  SIMILE_ASSIGN_OR_RETURN(auto store, store::Store::open(path.empty() ? default_path() : path));
+  return std::unique_ptr<Database>(new search::DatabaseImpl(std::move(store)));
 }
 
 }  // namespace simile

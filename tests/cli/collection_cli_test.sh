@@ -17,7 +17,7 @@ py 'import json,sys; j=json.load(open(sys.argv[1])); assert j["added"]==3 and j[
 
 s search notes "how do I compress old log files?" -k 2 --json >"$tmp/hits.json" || fail "search"
 py 'import json,sys
-h=json.load(open(sys.argv[1]))
+h=json.load(open(sys.argv[1]))["results"]
 assert [x["rank"] for x in h]==[1,2], h
 assert h[0]["id"]=="guides/logs.md" and h[0]["title"]=="Rotating logs", h[0]
 assert "logrotate" in h[0]["chunk"] and h[0]["score"]>h[1]["score"], h' "$tmp/hits.json" || fail "search results"
@@ -42,7 +42,7 @@ id,title,text,year,lang
 EOF
 s add papers "$tmp/papers.csv" --id-field id 2>/dev/null || fail "add csv"
 s search papers "aircraft lift" --filter 'year >= 2010 AND lang = "en"' --json >"$tmp/f.json" || fail "filtered search"
-py 'import json,sys; h=json.load(open(sys.argv[1])); assert [x["id"] for x in h]==["3"], h' "$tmp/f.json" \
+py 'import json,sys; h=json.load(open(sys.argv[1]))["results"]; assert [x["id"] for x in h]==["3"], h' "$tmp/f.json" \
   || fail "filter not applied before ranking: $(cat "$tmp/f.json")"
 s similar papers 1 -k 1 --json >"$tmp/sim.json" || fail "similar"
 py 'import json,sys; h=json.load(open(sys.argv[1])); assert len(h)==1 and h[0]["id"]!="1", h' "$tmp/sim.json" \

@@ -28,7 +28,7 @@ printf 'Use logrotate to compress and rotate log files every week.\nThe coffee m
 "$SIMILE_BIN" collections info small --json --db "$db" >"$tmp/info.json" || fail "collections info"
 py 'import json,sys; assert json.load(open(sys.argv[1]))["dims"]==48' "$tmp/info.json" || fail "collection dims"
 "$SIMILE_BIN" search small "how do I compress old logs?" -k 1 --json --db "$db" >"$tmp/hits.json" || fail "search"
-py 'import json,sys; h=json.load(open(sys.argv[1])); assert "logrotate" in h[0]["chunk"], h' "$tmp/hits.json" \
+py 'import json,sys; h=json.load(open(sys.argv[1]))["results"]; assert "logrotate" in h[0]["chunk"], h' "$tmp/hits.json" \
   || fail "search of a truncated collection"
 expect_fail "other dimensions" "holds 48-dimensional vectors" \
   "$SIMILE_BIN" add small "$tmp/docs.txt" --format lines --dimensions 32 --db "$db" -q

@@ -16,12 +16,12 @@ cat >"$tmp/parts.jsonl" <<'EOF2'
 EOF2
 s add parts "$tmp/parts.jsonl" --model none --id-field id -q || fail "keyword-only add"
 s search parts "XJ-2041" --json >"$tmp/h.json" || fail "bm25 search"
-py 'import json,sys; h=json.load(open(sys.argv[1])); assert [x["id"] for x in h]==["a","b"], h' "$tmp/h.json" \
+py 'import json,sys; h=json.load(open(sys.argv[1]))["results"]; assert [x["id"] for x in h]==["a","b"], h' "$tmp/h.json" \
   || fail "exact part number: $(cat "$tmp/h.json")"
 s search parts "북태평양 기단" -k 1 | grep -q "c  장마" || fail "Korean bigrams"
 s search parts "pump oil" --mode tfidf --explain --json >"$tmp/e.json" || fail "tfidf explain"
 py 'import json,sys
-h=json.load(open(sys.argv[1]))[0]
+h=json.load(open(sys.argv[1]))["results"][0]
 assert h["id"]=="b", h
 terms={t["term"]:t for t in h["explain"]["terms"]}
 assert set(terms)=={"pump","oil"}, terms
@@ -36,7 +36,7 @@ py 'import json,sys; j=json.load(open(sys.argv[1])); assert j["documents"]==3 an
 s index rebuild parts --analyzer simple --json >"$tmp/r.json" || fail "rebuild"
 py 'import json,sys; j=json.load(open(sys.argv[1])); assert j["documents"]==3 and "stemmer=none" in j["analyzer"], j' \
   "$tmp/r.json" || fail "rebuild: $(cat "$tmp/r.json")"
-s search parts "pumps" --json | py 'import json,sys; assert [x["id"] for x in json.load(sys.stdin)]==["b"]' \
+s search parts "pumps" --json | py 'import json,sys; assert [x["id"] for x in json.load(sys.stdin)["results"]]==["b"]' \
   || fail "exact word after rebuild"
 
 expect_fail "dense on keyword-only" "keyword-only" s search parts "pump" --mode dense

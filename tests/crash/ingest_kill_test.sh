@@ -125,9 +125,9 @@ PY
   python3 - "$db" "$1" "$tmp/kw.json" "$tmp/river.json" <<'PY' || fail "keyword index after kills (version $1)"
 import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-hits = json.load(open(sys.argv[3]))
+hits = json.load(open(sys.argv[3]))["results"]
 assert len(hits) == (0 if sys.argv[2] == "1" else 3000), len(hits)
-river = {h["id"] for h in json.load(open(sys.argv[4]))}
+river = {h["id"] for h in json.load(open(sys.argv[4]))["results"]}
 want = {r[0] for r in db.execute("SELECT doc_id FROM documents WHERE text LIKE '%river%'")}
 assert river == want, (len(river), len(want))
 PY

@@ -16,6 +16,7 @@ namespace {
 
 using testing::derive_model_dir;
 using testing::TempDir;
+using testing::by_meaning;
 using testing::top;
 using testing::write_bytes;
 
@@ -64,7 +65,7 @@ class CollectionEmbeddingTest : public ::testing::Test {
     ingest.id_field = "id";
     auto added = c.add({input_}, ingest);
     EXPECT_TRUE(added.is_ok()) << added.status().message();
-    auto hits = c.search(kQuery, top(1));
+    auto hits = c.search(kQuery, by_meaning(1));
     EXPECT_TRUE(hits.is_ok()) << hits.status().message();
     EXPECT_EQ(hits.is_ok() ? hits->size() : 0, 1u);
     return hits.is_ok() && !hits->empty() ? (*hits)[0].score : 0;
@@ -113,7 +114,7 @@ TEST_F(CollectionEmbeddingTest, QueriesUseTheQueryPromptAndDocumentsTheDocumentP
   // Reopened, the stored prompts still apply.
   auto again = open("asym", nullptr);
   ASSERT_TRUE(again);
-  auto hits = again->search(kQuery, top(1));
+  auto hits = again->search(kQuery, by_meaning(1));
   ASSERT_TRUE(hits.is_ok() && hits->size() == 1u);
   EXPECT_NEAR((*hits)[0].score, got, 1e-6);
 }
@@ -174,7 +175,7 @@ TEST_F(CollectionEmbeddingTest, DimensionsAreFixedAtCreationAndKeptForQueries) {
   auto again = open("small", nullptr);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->info().dims, 64u);
-  auto hits = again->search(kQuery, top(1));
+  auto hits = again->search(kQuery, by_meaning(1));
   ASSERT_TRUE(hits.is_ok() && hits->size() == 1u) << hits.status().message();
   EXPECT_NEAR((*hits)[0].score, got, 1e-6);
 
@@ -193,7 +194,7 @@ TEST_F(CollectionEmbeddingTest, DimensionsAreFixedAtCreationAndKeptForQueries) {
   auto reembedded = again->reembed(runtime, IngestOptions());
   ASSERT_TRUE(reembedded.is_ok()) << reembedded.status().message();
   EXPECT_EQ(again->info().dims, 32u);
-  auto small_hits = again->search(kQuery, top(1));
+  auto small_hits = again->search(kQuery, by_meaning(1));
   ASSERT_TRUE(small_hits.is_ok() && small_hits->size() == 1u) << small_hits.status().message();
   EXPECT_NEAR((*small_hits)[0].score, cosine(embed(model, kQuery, "", 32), embed(model, kDocument, "", 32)), 1e-5);
 }

@@ -17,6 +17,7 @@
 namespace simile {
 namespace {
 
+using testing::by_meaning;
 using testing::top;
 
 using testing::TempDir;
@@ -102,7 +103,7 @@ TEST_F(CollectionTest, AddsAndFindsDocumentsByMeaning) {
   EXPECT_EQ(c->info().model, "all-MiniLM-L6-v2");
   EXPECT_EQ(c->info().dims, 384u);
 
-  auto hits = c->search("how do airplanes stay in the air?", top(3));
+  auto hits = c->search("how do airplanes stay in the air?", by_meaning(3));
   ASSERT_TRUE(hits.is_ok()) << hits.status().message();
   ASSERT_EQ(hits->size(), 3u);
   EXPECT_EQ((*hits)[0].id, "wing");
@@ -111,7 +112,7 @@ TEST_F(CollectionTest, AddsAndFindsDocumentsByMeaning) {
   EXPECT_GE((*hits)[0].score, (*hits)[1].score);
   EXPECT_EQ(nlohmann::json::parse((*hits)[0].meta)["year"], 1995);
 
-  auto pets = c->search("which animal sleeps all day?", top(1));
+  auto pets = c->search("which animal sleeps all day?", by_meaning(1));
   ASSERT_TRUE(pets.is_ok());
   EXPECT_EQ((*pets)[0].id, "cat");
 }
@@ -219,7 +220,7 @@ TEST_F(CollectionTest, LongDocumentsAreChunkedAndTheBestChunkIsShown) {
   auto s = c->add({input_}, jsonl());
   ASSERT_TRUE(s.is_ok()) << s.status().message();
   EXPECT_GT(s->chunks, 3u);
-  auto hits = c->search("a flower that blooms rarely", top(2));
+  auto hits = c->search("a flower that blooms rarely", by_meaning(2));
   ASSERT_TRUE(hits.is_ok());
   ASSERT_EQ(hits->size(), 2u);  // documents, not chunks: each once
   EXPECT_EQ((*hits)[0].id, "minutes");
@@ -236,7 +237,7 @@ TEST_F(CollectionTest, VectorTypesAgreeOnTheRanking) {
     ASSERT_TRUE(c->add({input_}, jsonl()).is_ok());
     EXPECT_EQ(c->info().vector_type, type);
     for (const char* q : {"space and planets", "cooking dinner", "software"}) {
-      auto hits = c->search(q, top(3));
+      auto hits = c->search(q, by_meaning(3));
       ASSERT_TRUE(hits.is_ok()) << hits.status().message();
       for (const auto& h : *hits) results[type].push_back(h.id);
     }
@@ -345,7 +346,7 @@ TEST_F(CollectionTest, VectorsOfAnotherModelNeverMixAndReembedSwitches) {
   EXPECT_EQ(info->model, other);
   auto reopened = (*db)->open_collection("notes", &with_other);
   ASSERT_TRUE(reopened.is_ok()) << reopened.status().message();
-  auto hits = (*reopened)->search("how do airplanes stay in the air?", top(1));
+  auto hits = (*reopened)->search("how do airplanes stay in the air?", by_meaning(1));
   ASSERT_TRUE(hits.is_ok());
   EXPECT_EQ((*hits)[0].id, "wing");
   auto listed = (*db)->list();

@@ -16,6 +16,7 @@
 namespace simile {
 namespace {
 
+using testing::by_meaning;
 using testing::top;
 
 struct Query {
@@ -84,7 +85,7 @@ TEST(Cranfield, IngestsAllAbstractsAndFindsJudgedDocuments) {
   if (kDocuments < 1400) {
     EXPECT_EQ(s->added, kDocuments);
     for (size_t i = 0; i < kQueries; ++i) {
-      auto hits = (*c)->search(queries[i].text, top(10));
+      auto hits = (*c)->search(queries[i].text, by_meaning(10));
       ASSERT_TRUE(hits.is_ok()) << hits.status().message();
       EXPECT_EQ(hits->size(), 10u);
     }
@@ -100,7 +101,7 @@ TEST(Cranfield, IngestsAllAbstractsAndFindsJudgedDocuments) {
   double mrr = 0;
   size_t hit_at_10 = 0;
   for (const Query& q : queries) {
-    auto hits = (*c)->search(q.text, top(10));
+    auto hits = (*c)->search(q.text, by_meaning(10));
     ASSERT_TRUE(hits.is_ok()) << hits.status().message();
     ASSERT_EQ(hits->size(), 10u);
     const auto& relevant = qrels.at(q.id);
@@ -122,7 +123,7 @@ TEST(Cranfield, IngestsAllAbstractsAndFindsJudgedDocuments) {
 
   // Query 1 (aeroelastic models of heated high speed aircraft): its judged
   // documents include 184 and 29-31; the top results must hold one.
-  auto first = (*c)->search(queries[0].text, top(5));
+  auto first = (*c)->search(queries[0].text, by_meaning(5));
   ASSERT_TRUE(first.is_ok());
   bool found = false;
   for (const auto& h : *first) found |= qrels.at("1").count(h.id) != 0;

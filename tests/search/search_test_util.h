@@ -16,4 +16,12 @@ inline SearchOptions top(size_t k, std::string filter = "") {
   return o;
 }
 
+// The same, ranked by meaning only (the default for a collection with a model
+// is hybrid).
+inline SearchOptions by_meaning(size_t k, std::string filter = "") {
+  SearchOptions o = top(k, std::move(filter));
+  o.mode = SearchMode::kDense;
+  return o;
+}
+
 }  // namespace simile::testing

@@ -19,8 +19,10 @@
 // Variants: "embed" (Embedder::embed of one query with the collection's query
 // prompt: the model's share of a search), "embed 1 thread" (the same with
 // threads = 1, unless --threads is 1), each LABEL, and with --filter each
-// LABEL+filter. recall@k compares each variant's document ids with the first
-// LABEL's (for filtered variants, with the first LABEL's filtered results).
+// LABEL+filter; with --modes, each LABEL also in every other mode listed
+// ("LABEL hybrid", ...; plain LABEL is dense). recall@k compares each
+// variant's document ids with the first LABEL's in the same mode (for
+// filtered variants, with the first LABEL's filtered results).
 //
 // --stages also times the parts of a search through internal classes (the
 // same ones Collection uses): "LABEL index" is CollectionIndex::search on a
@@ -84,6 +86,8 @@ struct Args {
   int runs = 3;
   size_t warmup = 20;
   bool stages = false;
+  // Search modes timed per database: "dense" is LABEL, others LABEL+" "+mode.
+  std::vector<simile::SearchMode> modes = {simile::SearchMode::kDense};
   // --reencode
   std::string reencode_from, reencode_to, vector_type;
 };
@@ -92,7 +96,7 @@ struct Args {
   std::fprintf(stderr,
                "usage: search_bench --queries Q.jsonl --db LABEL=PATH [--db LABEL=PATH ...] [--collection bench]\n"
                "                    [--k 10] [--filter EXPR] [--threads 2] [--runs 3] [--warmup 20] [--stages]\n"
-               "                    [--results FILE]\n"
+               "                    [--results FILE] [--modes dense,hybrid,bm25]\n"
                "       search_bench --reencode SRC.db --to DST.db --vector-type f16|int8\n");
   std::exit(2);
 }
@@ -127,6 +131,16 @@ Args parse(int argc, char** argv) {
       a.runs = std::stoi(value);
     } else if (key == "--warmup") {
       a.warmup = std::stoul(value);
+    } else if (key == "--modes") {
+      a.modes.clear();
+      size_t begin = 0;
+      while (begin <= value.size()) {
+        const size_t comma = std::min(value.find(',', begin), value.size());
+        auto mode = simile::parse_search_mode(value.substr(begin, comma - begin));
+        if (!mode.is_ok()) usage();
+        a.modes.push_back(*mode);
+        begin = comma + 1;
+      }
     } else if (key == "--reencode") {
       a.reencode_from = value;
     } else if (key == "--to") {
@@ -260,6 +274,7 @@ struct Variant {
   std::string name;
   std::string kind;  // embed | search | index | sql
   size_t db = 0;
+  simile::SearchMode mode = simile::SearchMode::kDense;  // kind "search"
   bool filtered = false;
   std::vector<double> ms;
   std::vector<std::vector<std::string>> ids;  // per query, from the first timed pass
@@ -330,6 +345,7 @@ int run_latency(const Args& a) {
     // its time minus that of the same search repeated.
     SearchOptions top_k;
     top_k.k = a.k;
+    top_k.mode = SearchMode::kDense;
     double t0 = now_s();
     take(collections.back()->search(queries[0], top_k), "first search in " + d.path);
     const double first = now_s() - t0;
@@ -369,23 +385,28 @@ int run_latency(const Args& a) {
   }
 
   std::vector<Variant> variants;
-  auto add_variant = [&](std::string name, std::string kind, size_t db, bool filtered) {
+  auto add_variant = [&](std::string name, std::string kind, size_t db, bool filtered,
+                         SearchMode mode = SearchMode::kDense) {
     Variant v;
     v.name = std::move(name);
     v.kind = std::move(kind);
     v.db = db;
     v.filtered = filtered;
+    v.mode = mode;
     variants.push_back(std::move(v));
+  };
+  auto mode_suffix = [](SearchMode m) {
+    return m == SearchMode::kDense ? std::string() : std::string(" ") + simile::search_mode_name(m);
   };
   add_variant("embed", "embed", 0, false);
   if (a.threads != 1) add_variant("embed 1 thread", "embed1", 0, false);
   for (size_t i = 0; i < a.dbs.size(); ++i) {
-    add_variant(a.dbs[i].label, "search", i, false);
+    for (SearchMode m : a.modes) add_variant(a.dbs[i].label + mode_suffix(m), "search", i, false, m);
     if (a.stages) add_variant(a.dbs[i].label + " index", "index", i, false);
   }
   if (!a.filter.empty()) {
     for (size_t i = 0; i < a.dbs.size(); ++i) {
-      add_variant(a.dbs[i].label + "+filter", "search", i, true);
+      for (SearchMode m : a.modes) add_variant(a.dbs[i].label + "+filter" + mode_suffix(m), "search", i, true, m);
       if (a.stages) {
         add_variant(a.dbs[i].label + "+filter sql", "sql", i, true);
         add_variant(a.dbs[i].label + "+filter index", "index", i, true);
@@ -403,6 +424,7 @@ int run_latency(const Args& a) {
     } else if (v.kind == "search") {
       SearchOptions o;
       o.k = a.k;
+      o.mode = v.mode;
       o.filter = v.filtered ? a.filter : "";
       for (const SearchHit& h : take(collections[v.db]->search(queries[q], o), "search"))
         ids.push_back(h.id);
@@ -440,7 +462,7 @@ int run_latency(const Args& a) {
   // recall@k of the document ids against the first database's (f32) results.
   auto reference = [&](const Variant& v) -> const Variant* {
     for (const Variant& w : variants)
-      if (w.kind == "search" && w.db == 0 && w.filtered == v.filtered) return &w;
+      if (w.kind == "search" && w.db == 0 && w.filtered == v.filtered && w.mode == v.mode) return &w;
     return nullptr;
   };
   rusage usage{};

@@ -20,7 +20,7 @@ rm -f "$db" "$db-wal" "$db-shm"
 echo "== indexing the sample corpus ($(wc -l < "$corpus") one-line documents) into collection 'sample' ($db)"
 (cd "$here/scripts" && "$simile" add sample sample_corpus.txt --format lines --db "$db")  # ids: sample_corpus.txt:LINE
 echo
-echo "== searching it by meaning"
+echo "== searching it: by meaning and keywords together (hybrid, the default)"
 for q in "How can I log in again after losing my password?" "a sleepy cat" "baking instructions" \
          "where did I put my keys"; do
   echo "query: $q"

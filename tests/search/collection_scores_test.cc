@@ -18,6 +18,7 @@ namespace simile {
 namespace {
 
 using testing::by_meaning;
+using testing::cosine;
 using testing::TempDir;
 using testing::write_bytes;
 
@@ -73,16 +74,6 @@ std::vector<StoredChunk> stored_vectors(const std::string& db, const std::string
   sqlite3_finalize(stmt);
   sqlite3_close(raw);
   return out;
-}
-
-double cosine(const std::vector<float>& a, const std::vector<float>& b) {
-  double dot = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    dot += double(a[i]) * b[i];
-    aa += double(a[i]) * a[i];
-    bb += double(b[i]) * b[i];
-  }
-  return dot / std::sqrt(aa * bb);
 }
 
 std::vector<float> minus(std::vector<float> a, const std::vector<double>& m) {
@@ -145,12 +136,19 @@ class CollectionScoresTest : public ::testing::Test {
   void SetUp() override { db_path_ = dir_.str() + "/scores.db"; }
 
   std::unique_ptr<Collection> open(const std::string& name, const CollectionSettings& s = {}) {
-    auto db = Database::open(db_path_);
-    EXPECT_TRUE(db.is_ok()) << db.status().message();
-    db_ = std::move(db).value();
-    auto c = db_->open_collection(name, &s);
-    EXPECT_TRUE(c.is_ok()) << c.status().message();
-    return c.is_ok() ? std::move(c).value() : nullptr;
+    return testing::open_test_collection(db_, db_path_, name, s);
+  }
+
+  // The collection's background as another process computes it: from a
+  // freshly opened database.
+  ScoreBackground background_after_reopening(std::unique_ptr<Collection>& c, const std::string& name) {
+    c.reset();
+    c = open(name);
+    EXPECT_TRUE(c);
+    if (!c) return {};
+    auto b = c->score_background();
+    EXPECT_TRUE(b.is_ok()) << b.status().message();
+    return b.is_ok() ? *b : ScoreBackground();
   }
 
   void add(Collection& c, const std::string& text) {
@@ -230,14 +228,9 @@ TEST_F(CollectionScoresTest, FollowsWritesAndIsTheSameInEveryProcess) {
   EXPECT_EQ(after->pairs, 45u);
   EXPECT_NEAR(after->mean, mean(cross_pairs(stored_vectors(db_path_, "notes"))), 1e-5);
   // Reopened (as another process would): the same numbers.
-  c.reset();
-  db_.reset();
-  auto again = open("notes");
-  ASSERT_TRUE(again);
-  auto reopened = again->score_background();
-  ASSERT_TRUE(reopened.is_ok());
-  EXPECT_EQ(reopened->sample, after->sample);
-  EXPECT_EQ(reopened->percentiles, after->percentiles);
+  const ScoreBackground reopened = background_after_reopening(c, "notes");
+  EXPECT_EQ(reopened.sample, after->sample);
+  EXPECT_EQ(reopened.percentiles, after->percentiles);
 }
 
 TEST_F(CollectionScoresTest, ManyPairsAreSampledTheSameWayAfterReopening) {
@@ -268,14 +261,9 @@ TEST_F(CollectionScoresTest, ManyPairsAreSampledTheSameWayAfterReopening) {
   ASSERT_EQ(truth.size(), 21945u);
   EXPECT_NEAR(b->mean, mean(truth), 0.03 * stddev(truth));
   EXPECT_NEAR(b->stddev, stddev(truth), 0.03 * stddev(truth));
-  c.reset();
-  db_.reset();
-  auto again = open("many");
-  ASSERT_TRUE(again);
-  auto b2 = again->score_background();
-  ASSERT_TRUE(b2.is_ok());
-  EXPECT_EQ(b2->sample, b->sample);
-  EXPECT_EQ(b2->mean, b->mean);
+  const ScoreBackground reopened = background_after_reopening(c, "many");
+  EXPECT_EQ(reopened.sample, b->sample);
+  EXPECT_EQ(reopened.mean, b->mean);
 }
 
 TEST_F(CollectionScoresTest, TwoDocumentsAreTooFewForABackground) {

@@ -142,8 +142,11 @@ struct SearchOptions {
   // results above), relevance being the last stage's score min-max
   // normalised. 1 = plain ranking; smaller = more diverse. Needs vectors.
   std::optional<double> mmr_lambda;
-  // Score against vectors minus the collection's mean vector (for cosine:
-  // Pearson correlation of the vectors). Dense and hybrid modes.
+  // Score against vectors minus the collection's mean chunk vector (for
+  // cosine: the cosine of centred vectors, seed 000's Pearson view), the query
+  // centred alike; percentiles then come from the centred background.
+  // Dense and hybrid modes (the dense side); refused for l2 collections.
+  // SearchReport::centering compares the result with the plain dense top k.
   bool center = false;
   bool explain = false;   // fill SearchHit::explanation (keyword terms) in keyword and hybrid modes
   bool snippets = true;   // fill SearchHit::chunk (false: ids, titles, scores, metadata only)
@@ -164,9 +167,11 @@ struct DenseScore {
   size_t rank = 0;   // 1-based among the dense candidates
   float score = 0;   // its best chunk's, by the collection's metric (l2: negative distance)
   // Against the collection's background (similarities of random chunk pairs
-  // from different documents, docs/hybrid-search.md): the percentage of them
-  // below `score`, and (score - their mean) / their standard deviation. NaN
-  // when the collection has too few chunks for a background.
+  // from different documents, ScoreBackground, docs/hybrid-search.md): the
+  // percentage of them below `score` (ties count half), and (score - their
+  // mean) / their standard deviation. With SearchOptions::center, `score` is
+  // the centred one and so is the background. NaN when the collection has
+  // fewer than 10 such pairs (e.g. two one-chunk documents).
   float percentile = 0;
   float z = 0;
 };
@@ -204,7 +209,7 @@ struct SearchHit {
 struct SearchReport {
   SearchMode mode = SearchMode::kAuto;  // the mode that ran (kAuto resolved)
   struct Stage {
-    std::string name;  // embed, dense, keyword, fusion, rerank, mmr, fetch
+    std::string name;  // filter, embed, dense, centering, keyword, fusion, rerank, mmr, fetch
     double ms = 0;
     size_t items = 0;  // candidates it produced (embed: tokens)
   };
@@ -229,6 +234,27 @@ struct KeywordIndexInfo {
   double average_length = 0;
 };
 
+// What a collection's similarity scores look like by chance: the metric's
+// score (as search reports it: cosine, dot, or l2's negative distance)
+// between chunks of different documents, for up to 20000 random pairs
+// sampled with a fixed seed (every pair when fewer exist), so one collection
+// gives the same numbers in every process (docs/hybrid-search.md). Computed on
+// first use after each write.
+struct ScoreBackground {
+  size_t pairs = 0;  // pairs sampled; below 10 there is no background and the statistics are NaN
+  double mean = 0, stddev = 0;     // of the sampled scores (population standard deviation)
+  std::vector<float> percentiles;  // p0, p1, ..., p100 of the sample (linear interpolation); empty when NaN
+  bool centered = false;           // of scores between vectors minus `center`
+  std::vector<float> center;       // centered: the mean chunk vector (dims values) subtracted first
+  std::vector<float> sample;       // the sampled scores, ascending
+
+  // The percentage of sampled scores below `score`, ties counting half; NaN
+  // without a background.
+  float percentile_of(float score) const;
+  // (score - mean) / stddev; NaN without a background (or when stddev is 0).
+  float z_of(float score) const;
+};
+
 struct RelatedSummary {
   size_t documents = 0;  // lists (re)computed
   double seconds = 0;
@@ -238,6 +264,10 @@ class Collection {
  public:
   virtual ~Collection() = default;
   virtual const CollectionInfo& info() const = 0;
+  // The model the collection's vectors come from, set up as they were
+  // (pooling, normalisation, Matryoshka dimensions); null for keyword-only
+  // collections. Owned by the collection.
+  virtual const Embedder* embedder() const = 0;
 
   // Reads files, directories or "-" (stdin), chunks, embeds and stores the
   // documents: new ids are added, changed ones replaced, unchanged skipped.
@@ -262,6 +292,10 @@ class Collection {
   // Rebuilds the keyword index from the stored documents, with a new
   // analyzer spec if one is given ("" keeps the current one).
   virtual Result<KeywordIndexInfo> rebuild_keyword_index(const std::string& analyzer) = 0;
+  // The background distribution that DenseScore::percentile and ::z are
+  // measured against; `centered`: of centred vectors (SearchOptions::center;
+  // refused for l2, where centering changes no distance).
+  virtual Result<ScoreBackground> score_background(bool centered = false) = 0;
   // Re-chunks and re-embeds every document with another model.
   virtual Result<IngestSummary> reembed(const EmbedderOptions& model, const IngestOptions& options) = 0;
 };

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "cli/cli.h"
@@ -55,6 +57,28 @@ nlohmann::json info_json(const CollectionInfo& c) {
           {"created_at", c.created_at},
           {"documents", c.documents},
           {"chunks", c.chunks}};
+}
+
+// JSON has no NaN: a statistic without a background is null.
+nlohmann::json number_or_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
+
+nlohmann::json background_json(const ScoreBackground& b) {
+  nlohmann::json percentiles = nlohmann::json::array();
+  for (float p : b.percentiles) percentiles.push_back(p);
+  return {{"pairs", b.pairs},
+          {"mean", number_or_null(b.mean)},
+          {"stddev", number_or_null(b.stddev)},
+          {"centered", b.centered},
+          {"percentiles", percentiles}};
+}
+
+// "20000 random chunk pairs, mean 0.0830, sd 0.0610, p50 0.0700, p90 0.1600, p99 0.2700"
+std::string background_line(const ScoreBackground& b) {
+  if (b.percentiles.size() != 101)
+    return fmt::format("{} chunk pairs of different documents: too few for a background", b.pairs);
+  return fmt::format("{} chunk pairs of different documents, mean {:.4f}, sd {:.4f}, p50 {:.4f}, p90 {:.4f}, "
+                     "p99 {:.4f}",
+                     b.pairs, b.mean, b.stddev, b.percentiles[50], b.percentiles[90], b.percentiles[99]);
 }
 
 nlohmann::json summary_json(const IngestSummary& s) {
@@ -336,13 +360,33 @@ void add_collections(CLI::App& app) {
     auto d = db->open();
     CollectionInfo c = take(d->info(*name));
     nlohmann::json j = info_json(c);
+    // The score backgrounds need the collection's vectors (and so its model):
+    // shown when it opens, as null with the reason on stderr when it does not.
+    std::optional<ScoreBackground> plain, centered;
+    if (c.model != "none") {
+      auto opened = d->open_collection(*name, nullptr);
+      Result<ScoreBackground> b = opened.is_ok() ? (*opened)->score_background(false)
+                                                 : Result<ScoreBackground>(opened.status());
+      if (b.is_ok()) {
+        plain = std::move(b).value();
+        if (c.metric != "l2") centered = take((*opened)->score_background(true));
+      } else {
+        std::cerr << "simile: no score background: " << b.status().message() << "\n";
+      }
+      j["background"] = plain ? background_json(*plain) : nlohmann::json(nullptr);
+      j["centered_background"] = centered ? background_json(*centered) : nlohmann::json(nullptr);
+    }
     if (*json) {
       std::cout << j.dump(2) << "\n";
       return;
     }
-    for (const auto& [key, value] : j.items())
+    for (const auto& [key, value] : j.items()) {
+      if (key == "background" || key == "centered_background") continue;
       std::cout << fmt::format("{:<18} {}\n", key, value.is_string() ? value.get<std::string>() : value.dump());
+    }
     std::cout << fmt::format("{:<18} {}\n", "database", d->path());
+    if (plain) std::cout << fmt::format("{:<18} {}\n", "background", background_line(*plain));
+    if (centered) std::cout << fmt::format("{:<18} {}\n", "centred background", background_line(*centered));
   });
   CLI::App* drop = cmd->add_subcommand("drop", "delete a collection and everything in it");
   drop->add_option("name", *name, "collection name")->required();

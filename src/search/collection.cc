@@ -284,6 +284,20 @@ Status CollectionImpl::require_vectors(const char* what) const {
                                   "reembed " + row_.info.name + " --model M");
 }
 
+Status CollectionImpl::check_centering() const {
+  if (row_.info.metric != "l2") return Status::ok();
+  return Status::invalid_argument("collection " + row_.info.name +
+                                  " uses the l2 metric, where centering changes nothing (subtracting one vector "
+                                  "from both sides leaves every distance as it was); center cosine or dot collections");
+}
+
+Result<ScoreBackground> CollectionImpl::score_background(bool centered) {
+  SIMILE_RETURN_IF_ERROR(require_vectors("vector scores to compare"));
+  if (centered) SIMILE_RETURN_IF_ERROR(check_centering());
+  SIMILE_ASSIGN_OR_RETURN(CollectionIndex * idx, index());
+  return *idx->background(centered);
+}
+
 Result<keyword::KeywordIndex*> CollectionImpl::keyword_index() {
   SIMILE_RETURN_IF_ERROR(reload_row());
   if (row_.keyword_pending) {

@@ -54,6 +54,7 @@ class CollectionImpl : public Collection {
         analyzer_(std::move(analyzer)) {}
 
   const CollectionInfo& info() const override { return row_.info; }
+  const Embedder* embedder() const override { return embedder_.get(); }
   Result<IngestSummary> add(const std::vector<std::string>& inputs, const IngestOptions& options) override;
   Result<size_t> remove(const std::vector<std::string>& ids) override;
   Result<std::vector<SearchHit>> search(const std::string& query, const SearchOptions& options,
@@ -64,6 +65,7 @@ class CollectionImpl : public Collection {
   Result<IngestSummary> reembed(const EmbedderOptions& model, const IngestOptions& options) override;
   Result<KeywordIndexInfo> keyword_index_info() override;
   Result<KeywordIndexInfo> rebuild_keyword_index(const std::string& analyzer) override;
+  Result<ScoreBackground> score_background(bool centered) override;
 
   void set_threads(int threads) { threads_ = threads; }
 
@@ -86,12 +88,14 @@ class CollectionImpl : public Collection {
   Result<SearchHit> hit(int64_t document, int64_t chunk, float score, bool snippet = true);
   Result<keyword::KeywordIndex*> keyword_index();  // caught up, loaded, reloaded when the store changed
   Status require_vectors(const char* what) const;
+  Status check_centering() const;  // refused for l2
 
   // The query pipeline's pieces (collection_search.cc).
   struct Candidate;
   Result<std::vector<DocumentHit>> dense_candidates(const std::string& query, const SearchOptions& options,
                                                     size_t depth, const std::vector<int64_t>* allowed,
                                                     SearchReport& report);
+  // Rank and score, placed in the background of the last dense_candidates().
   DenseScore dense_score(size_t rank, float score) const;
   // The text a candidate shows and is re-ranked on: its dense best chunk, else
   // the chunk holding the most query-term weight.
@@ -105,6 +109,7 @@ class CollectionImpl : public Collection {
   std::unique_ptr<Tokenizer> chunk_tokenizer_;  // null for keyword-only collections
   std::unique_ptr<text::Analyzer> analyzer_;
   std::unique_ptr<CollectionIndex> index_;
+  std::shared_ptr<const ScoreBackground> dense_background_;  // of the last dense_candidates()
   std::unique_ptr<keyword::KeywordIndex> keyword_;
   int64_t keyword_generation_ = -1;
   std::unique_ptr<Reranker> reranker_;

@@ -5,6 +5,10 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "model/pooling.h"
+#include "search/score_background.h"
+#include "util/check.h"
+
 namespace simile::search {
 
 namespace {
@@ -52,6 +56,32 @@ Result<std::unique_ptr<CollectionIndex>> CollectionIndex::load(store::Store& sto
 Result<std::vector<DocumentHit>> CollectionIndex::search(const float* query, size_t k,
                                                          const std::vector<int64_t>* allowed, store::Store& store,
                                                          SearchStats* stats) const {
+  const bool rescore = chunks_.type() == VectorType::kI8;
+  return best_documents(k, allowed, [&](size_t want, const IdFilter* filter) -> Result<std::vector<Hit>> {
+    if (!rescore) return chunks_.search(query, want, filter, stats);
+    auto candidates = chunks_.search(query, want * kRescoreOversample, filter, stats);
+    std::unordered_map<int64_t, std::vector<float>> originals;
+    std::vector<int64_t> ids;
+    for (const Hit& h : candidates) ids.push_back(h.id);
+    SIMILE_RETURN_IF_ERROR(store.for_each_exact(ids, [&](int64_t id, std::string_view exact) {
+      std::vector<float> v(chunks_.dims());
+      SIMILE_RETURN_IF_ERROR(decode_vector(VectorType::kF32, reinterpret_cast<const uint8_t*>(exact.data()),
+                                           exact.size(), chunks_.dims(), v.data()));
+      originals[id] = std::move(v);
+      return Status::ok();
+    }));
+    return chunks_.rescore(query, candidates, want,
+                           [&](int64_t id) -> const float* {
+                             auto it = originals.find(id);
+                             return it == originals.end() ? nullptr : it->second.data();
+                           },
+                           stats);
+  });
+}
+
+Result<std::vector<DocumentHit>> CollectionIndex::best_documents(
+    size_t k, const std::vector<int64_t>* allowed,
+    const std::function<Result<std::vector<Hit>>(size_t want, const IdFilter* filter)>& ranked) const {
   std::vector<DocumentHit> out;
   if (k == 0 || chunks_.size() == 0) return out;
   std::unique_ptr<IdFilter> filter;
@@ -64,33 +94,11 @@ Result<std::vector<DocumentHit>> CollectionIndex::search(const float* query, siz
     if (ids.empty()) return out;
     filter = std::make_unique<IdFilter>(IdFilter::ids(std::move(ids)));
   }
-  const bool rescore = chunks_.type() == VectorType::kI8;
   // Documents have several chunks: ask for more chunks until k distinct
   // documents are among them (or every allowed chunk was taken).
   for (size_t want = std::min(candidates_total, std::max<size_t>(4 * k, 32));;
        want = std::min(candidates_total, want * 4)) {
-    std::vector<Hit> hits;
-    if (rescore) {
-      auto candidates = chunks_.search(query, std::min(candidates_total, want * kRescoreOversample), filter.get(), stats);
-      std::unordered_map<int64_t, std::vector<float>> originals;
-      std::vector<int64_t> ids;
-      for (const Hit& h : candidates) ids.push_back(h.id);
-      SIMILE_RETURN_IF_ERROR(store.for_each_exact(ids, [&](int64_t id, std::string_view exact) {
-        std::vector<float> v(chunks_.dims());
-        SIMILE_RETURN_IF_ERROR(decode_vector(VectorType::kF32, reinterpret_cast<const uint8_t*>(exact.data()),
-                                             exact.size(), chunks_.dims(), v.data()));
-        originals[id] = std::move(v);
-        return Status::ok();
-      }));
-      hits = chunks_.rescore(query, candidates, want,
-                             [&](int64_t id) -> const float* {
-                               auto it = originals.find(id);
-                               return it == originals.end() ? nullptr : it->second.data();
-                             },
-                             stats);
-    } else {
-      hits = chunks_.search(query, want, filter.get(), stats);
-    }
+    SIMILE_ASSIGN_OR_RETURN(std::vector<Hit> hits, ranked(want, filter.get()));
     out.clear();
     std::unordered_set<int64_t> seen;
     for (const Hit& h : hits) {
@@ -100,6 +108,68 @@ Result<std::vector<DocumentHit>> CollectionIndex::search(const float* query, siz
     }
     if (out.size() == k || want >= candidates_total) return out;
   }
+}
+
+const std::vector<float>& CollectionIndex::mean() {
+  if (!mean_.empty() || chunks_.size() == 0) return mean_;
+  const size_t dims = chunks_.dims();
+  std::vector<double> sum(dims, 0.0);
+  std::vector<float> v(dims);
+  for (size_t p = 0; p < chunks_.size(); ++p) {
+    decode_vectors(chunks_.type(), chunks_.code_at(p), 1, dims, v.data());
+    for (size_t i = 0; i < dims; ++i) sum[i] += v[i];
+  }
+  mean_.resize(dims);
+  for (size_t i = 0; i < dims; ++i) mean_[i] = static_cast<float>(sum[i] / static_cast<double>(chunks_.size()));
+  return mean_;
+}
+
+std::vector<float> CollectionIndex::center(const float* v) {
+  const size_t dims = chunks_.dims();
+  std::vector<float> out(v, v + dims);
+  if (chunks_.metric() == Metric::kCosine) l2_normalize(out.data(), dims);
+  const std::vector<float>& m = mean();
+  if (!m.empty())
+    for (size_t i = 0; i < dims; ++i) out[i] -= m[i];
+  return out;
+}
+
+const FlatIndex& CollectionIndex::centered() {
+  SIMILE_CHECK(chunks_.metric() != Metric::kL2);
+  if (centered_) return *centered_;
+  const size_t dims = chunks_.dims();
+  const std::vector<float>& m = mean();
+  // float32 whatever the stored type: centred values are small differences
+  // that int8's one scale per vector would coarsen. The same ids in the same
+  // order as chunks_, so positions and document_of_ carry over.
+  centered_ = std::make_unique<FlatIndex>(dims, VectorType::kF32, chunks_.metric());
+  centered_->reserve(chunks_.size());
+  std::vector<float> v(dims);
+  for (size_t p = 0; p < chunks_.size(); ++p) {
+    decode_vectors(chunks_.type(), chunks_.code_at(p), 1, dims, v.data());
+    for (size_t i = 0; i < dims; ++i) v[i] -= m[i];
+    centered_->add_float(chunks_.id_at(p), v.data());
+  }
+  return *centered_;
+}
+
+Result<std::vector<DocumentHit>> CollectionIndex::search_centered(const float* query, size_t k,
+                                                                  const std::vector<int64_t>* allowed) {
+  const FlatIndex& index = centered();
+  const std::vector<float> q = center(query);
+  return best_documents(k, allowed, [&](size_t want, const IdFilter* filter) -> Result<std::vector<Hit>> {
+    return index.search(q.data(), want, filter);
+  });
+}
+
+std::shared_ptr<const ScoreBackground> CollectionIndex::background(bool centered_vectors) {
+  std::shared_ptr<const ScoreBackground>& cached = background_[centered_vectors ? 1 : 0];
+  if (cached) return cached;
+  ScoreBackground b = sample_background(centered_vectors ? centered() : chunks_, document_of_);
+  b.centered = centered_vectors;
+  if (centered_vectors) b.center = mean();
+  cached = std::make_shared<const ScoreBackground>(std::move(b));
+  return cached;
 }
 
 const FlatIndex& CollectionIndex::documents() {

@@ -1,14 +1,19 @@
 // The in-memory side of one collection, rebuilt from the store: every
 // chunk's vector in a FlatIndex (in its stored encoding), which document each
-// chunk belongs to, and on demand one vector per document (the mean of its
-// chunks) for "similar" and "related".
+// chunk belongs to, and on demand: one vector per document (the mean of its
+// chunks) for "similar" and "related"; the chunk vectors centred on their
+// mean (SearchOptions::center); the background distributions of scores
+// (search/score_background.h). Whatever is built on demand belongs to this
+// generation of the store and goes with it.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "index/flat_index.h"
+#include "simile/collection.h"
 #include "store/store.h"
 
 namespace simile::search {
@@ -37,11 +42,36 @@ class CollectionIndex {
   // cosine), keyed by documents.id. Built on first use.
   const FlatIndex& documents();
 
+  // The mean of the chunk vectors as stored (unit vectors for cosine),
+  // decoded; computed on first use.
+  const std::vector<float>& mean();
+  // A vector as the centred index sees it: normalised first for cosine (as
+  // stored chunks were), minus mean(). The centred index normalises it again.
+  std::vector<float> center(const float* v);
+  // search() over the centred chunk vectors (float32, normalised again for
+  // cosine) with center(query). Not for l2, where centering changes nothing.
+  Result<std::vector<DocumentHit>> search_centered(const float* query, size_t k, const std::vector<int64_t>* allowed);
+
+  // The background of chunk-pair scores, plain or of the centred vectors
+  // (then `center` holds mean()); sampled on first use and shared, so a
+  // search may hold it while the index is replaced.
+  std::shared_ptr<const ScoreBackground> background(bool centered);
+
  private:
   CollectionIndex(size_t dims, VectorType type, Metric metric) : chunks_(dims, type, metric) {}
+  // The search loop over `index` (chunks_ or the centred copy: same ids, same
+  // positions): ranked(want, filter) returns the `want` best chunks.
+  Result<std::vector<DocumentHit>> best_documents(
+      size_t k, const std::vector<int64_t>* allowed,
+      const std::function<Result<std::vector<Hit>>(size_t want, const IdFilter* filter)>& ranked) const;
+  const FlatIndex& centered();
+
   FlatIndex chunks_;
   std::vector<int64_t> document_of_;  // by chunk position
   std::unique_ptr<FlatIndex> documents_;
+  std::vector<float> mean_;
+  std::unique_ptr<FlatIndex> centered_;
+  std::shared_ptr<const ScoreBackground> background_[2];  // plain, centred
   int64_t generation_ = 0;
 };
 

@@ -249,13 +249,39 @@ Result<std::vector<DocumentHit>> CollectionImpl::dense_candidates(const std::str
                                                                   const std::vector<int64_t>* allowed,
                                                                   SearchReport& report) {
   SIMILE_ASSIGN_OR_RETURN(CollectionIndex * idx, index());
+  if (options.center) SIMILE_RETURN_IF_ERROR(check_centering());
   const StageTimer embed;
   SIMILE_ASSIGN_OR_RETURN(auto vec, embedder_->embed({query}, row_.info.query_prompt));
   add_stage(report, "embed", embed, 1);
   const StageTimer scan;
-  SIMILE_ASSIGN_OR_RETURN(auto docs, idx->search(vec.data(), depth, allowed, db_->store()));
+  std::vector<DocumentHit> docs;
+  if (options.center) {
+    SIMILE_ASSIGN_OR_RETURN(docs, idx->search_centered(vec.data(), depth, allowed));
+  } else {
+    SIMILE_ASSIGN_OR_RETURN(docs, idx->search(vec.data(), depth, allowed, db_->store()));
+  }
+  // dense_score() places each score in the background of the same vectors.
+  dense_background_ = idx->background(options.center);
   add_stage(report, "dense", scan, docs.size());
-  (void)options;
+  if (options.center) {
+    // What centering changed: the plain dense top k against the centred one.
+    const StageTimer compare;
+    SIMILE_ASSIGN_OR_RETURN(auto plain, idx->search(vec.data(), options.k, allowed, db_->store()));
+    std::unordered_map<int64_t, size_t> centred_rank;
+    for (size_t r = 0; r < std::min(options.k, docs.size()); ++r) centred_rank[docs[r].document] = r;
+    SearchReport::Centering c;
+    c.compared = plain.size();
+    double moved = 0;
+    for (size_t r = 0; r < plain.size(); ++r) {
+      auto it = centred_rank.find(plain[r].document);
+      if (it == centred_rank.end()) continue;
+      ++c.shared;
+      moved += std::abs(static_cast<double>(it->second) - static_cast<double>(r));
+    }
+    c.footrule = c.shared == 0 ? 0 : moved / static_cast<double>(c.shared);
+    report.centering = c;
+    add_stage(report, "centering", compare, plain.size());
+  }
   return docs;
 }
 
@@ -263,8 +289,8 @@ DenseScore CollectionImpl::dense_score(size_t rank, float score) const {
   DenseScore d;
   d.rank = rank;
   d.score = score;
-  d.percentile = std::numeric_limits<float>::quiet_NaN();
-  d.z = std::numeric_limits<float>::quiet_NaN();
+  d.percentile = dense_background_ ? dense_background_->percentile_of(score) : std::numeric_limits<float>::quiet_NaN();
+  d.z = dense_background_ ? dense_background_->z_of(score) : std::numeric_limits<float>::quiet_NaN();
   return d;
 }
 

@@ -17,21 +17,12 @@ namespace {
 using testing::derive_model_dir;
 using testing::TempDir;
 using testing::by_meaning;
+using testing::cosine;
 using testing::top;
 using testing::write_bytes;
 
 const char* kDocument = "An aircraft wing produces lift because air flows faster over its curved upper surface.";
 const char* kQuery = "how do airplanes stay in the air?";
-
-double cosine(const std::vector<float>& a, const std::vector<float>& b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    ab += double(a[i]) * b[i];
-    aa += double(a[i]) * a[i];
-    bb += double(b[i]) * b[i];
-  }
-  return ab / std::sqrt(aa * bb);
-}
 
 class CollectionEmbeddingTest : public ::testing::Test {
  protected:

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -38,6 +39,15 @@ constexpr const char* kModeHelp =
     "hybrid-weighted[-minmax|-zscore][-W] (normalised scores, dense weight W, defaults --normalize-scores "
     "and --weight), auto (hybrid with a model, else bm25); default: dense,bm25,hybrid-rrf,hybrid-weighted "
     "for a collection with a model, bm25 for a keyword-only one";
+
+// The score as the run file holds it (write_trec_run prints %.6f), so that the
+// metrics are exactly those of the file, ties made by the rounding included:
+// RRF scores, sums of 1 / (60 + rank), meet within 1e-6 now and then.
+double as_written(double score) {
+  char text[400];  // %.6f of the largest double takes 316 bytes
+  std::snprintf(text, sizeof(text), "%.6f", score);
+  return std::strtod(text, nullptr);
+}
 
 // One row of the comparison: a mode, its fusion fixed, maybe re-ranked.
 struct EvalRow {
@@ -286,7 +296,7 @@ void add_eval_command(CLI::App& app) {
         // evaluate() orders by score: every mode's final score falls in the returned order.
         auto& ranked = run.queries[q.id];
         for (size_t i = 0; i < hits.size(); ++i)
-          ranked.push_back({hits[i].id, hits[i].score, static_cast<int>(i + 1)});
+          ranked.push_back({hits[i].id, as_written(hits[i].score), static_cast<int>(i + 1)});
         qbar.update(r.ms.size(), queries.size());
       }
       qbar.finish();

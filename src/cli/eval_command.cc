@@ -142,8 +142,8 @@ std::string run_path(const std::string& file, const std::string& row) {
 // What one row measured.
 struct RowResult {
   eval::EvalReport report;
-  std::vector<double> ms;                               // per query
-  std::vector<std::pair<std::string, double>> stages;   // mean ms per stage, in pipeline order
+  std::vector<double> ms;                              // per query
+  std::vector<std::pair<std::string, double>> stages;  // mean ms per stage, in pipeline order
   std::string run_file;
 };
 
@@ -214,9 +214,10 @@ void add_eval_command(CLI::App& app) {
     if (reranking) {
       const size_t top = base.rerank_top != 0 ? base.rerank_top : std::max<size_t>(base.k, 50);
       if (top < base.k)
-        throw UsageError(fmt::format("--rerank-top {} is less than -k {}: the results are the re-ranked "
-                                     "candidates, so re-rank at least k (or lower -k)",
-                                     top, base.k));
+        throw UsageError(
+            fmt::format("--rerank-top {} is less than -k {}: the results are the re-ranked "
+                        "candidates, so re-rank at least k (or lower -k)",
+                        top, base.k));
     } else if (base.rerank_top != 0) {
       throw UsageError("--rerank-top needs --rerank MODEL");
     }
@@ -290,8 +291,10 @@ void add_eval_command(CLI::App& app) {
         r.ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
         for (const SearchReport::Stage& s : report.stages) {
           auto it = std::find_if(r.stages.begin(), r.stages.end(), [&s](const auto& p) { return p.first == s.name; });
-          if (it == r.stages.end()) r.stages.emplace_back(s.name, s.ms);
-          else it->second += s.ms;
+          if (it == r.stages.end())
+            r.stages.emplace_back(s.name, s.ms);
+          else
+            it->second += s.ms;
         }
         // evaluate() orders by score: every mode's final score falls in the returned order.
         auto& ranked = run.queries[q.id];

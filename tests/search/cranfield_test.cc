@@ -128,6 +128,32 @@ TEST(Cranfield, IngestsAllAbstractsAndFindsJudgedDocuments) {
   bool found = false;
   for (const auto& h : *first) found |= qrels.at("1").count(h.id) != 0;
   EXPECT_TRUE(found);
+
+  // simile eval and trec_eval order a run by score, not by the returned
+  // order: every mode's final score must fall in that order (RRF ties often).
+  std::vector<std::pair<std::string, SearchOptions>> modes;
+  SearchOptions top100;
+  top100.k = 100;
+  top100.snippets = false;
+  for (SearchMode m : {SearchMode::kDense, SearchMode::kBm25, SearchMode::kHybrid}) {
+    top100.mode = m;
+    modes.push_back({search_mode_name(m), top100});
+  }
+  for (auto n : {Fusion::Normalization::kMinMax, Fusion::Normalization::kZScore}) {
+    SearchOptions o = top100;
+    o.fusion.method = Fusion::Method::kWeighted;
+    o.fusion.normalization = n;
+    modes.push_back({std::string("hybrid weighted ") + normalization_name(n), o});
+  }
+  for (const auto& [name, o] : modes) {
+    size_t out_of_order = 0;
+    for (const Query& q : queries) {
+      auto hits = (*c)->search(q.text, o);
+      ASSERT_TRUE(hits.is_ok()) << name << ": " << hits.status().message();
+      for (size_t r = 1; r < hits->size(); ++r) out_of_order += (*hits)[r - 1].score < (*hits)[r].score;
+    }
+    EXPECT_EQ(out_of_order, 0u) << name;
+  }
 }
 
 }  // namespace

@@ -38,7 +38,8 @@ constexpr const char* kModeHelp =
     "hybrid-rrf[-K] (RRF with constant K, default --rrf-k), "
     "hybrid-weighted[-minmax|-zscore][-W] (normalised scores, dense weight W, defaults --normalize-scores "
     "and --weight), auto (hybrid with a model, else bm25); default: dense,bm25,hybrid-rrf,hybrid-weighted "
-    "for a collection with a model, bm25 for a keyword-only one";
+    "for a collection with a model, bm25 for a keyword-only one; --center adds MODE+center rows, --rerank "
+    "MODE+rerank rows";
 
 // The score as the run file holds it (write_trec_run prints %.6f), so that the
 // metrics are exactly those of the file, ties made by the rounding included:
@@ -145,6 +146,9 @@ struct RowResult {
   std::vector<double> ms;                              // per query
   std::vector<std::pair<std::string, double>> stages;  // mean ms per stage, in pipeline order
   std::string run_file;
+  // Centred rows: how much centering moved each query's top k, summed.
+  size_t centered_queries = 0;
+  double shared_fraction = 0, footrule = 0;
 };
 
 nlohmann::json row_json(const EvalRow& row, const RowResult& r, bool per_query) {
@@ -169,6 +173,9 @@ nlohmann::json row_json(const EvalRow& row, const RowResult& r, bool per_query) 
   for (const auto& [stage, ms] : r.stages) stages[stage] = ms;
   j["stage_ms"] = stages;
   if (!r.run_file.empty()) j["run"] = r.run_file;
+  if (r.centered_queries != 0)
+    j["centering"] = {{"shared_fraction", r.shared_fraction / static_cast<double>(r.centered_queries)},
+                      {"footrule", r.footrule / static_cast<double>(r.centered_queries)}};
   return j;
 }
 
@@ -210,6 +217,9 @@ void add_eval_command(CLI::App& app) {
     base.snippets = false;
     f->ranking.apply(base);
     base.mode = SearchMode::kAuto;
+    // --center adds a centred row beside each dense or hybrid one.
+    const bool centering = base.center;
+    base.center = false;
     const bool reranking = !base.rerank.empty();
     if (reranking) {
       const size_t top = base.rerank_top != 0 ? base.rerank_top : std::max<size_t>(base.k, 50);
@@ -272,6 +282,11 @@ void add_eval_command(CLI::App& app) {
       plain.rerank.clear();
       plain.rerank_top = 0;
       rows.push_back({n, plain});
+      if (centering && (o.mode == SearchMode::kDense || o.mode == SearchMode::kHybrid)) {
+        SearchOptions centred = plain;
+        centred.center = true;
+        rows.push_back({n + "+center", centred});
+      }
       if (reranking) rows.push_back({n + "+rerank", o});
     }
 
@@ -289,6 +304,12 @@ void add_eval_command(CLI::App& app) {
         const auto t0 = std::chrono::steady_clock::now();
         auto hits = take(collection->search(q.text, row.options, &report));
         r.ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        if (report.centering && report.centering->compared != 0) {
+          ++r.centered_queries;
+          r.shared_fraction +=
+              static_cast<double>(report.centering->shared) / static_cast<double>(report.centering->compared);
+          r.footrule += report.centering->footrule;
+        }
         for (const SearchReport::Stage& s : report.stages) {
           auto it = std::find_if(r.stages.begin(), r.stages.end(), [&s](const auto& p) { return p.first == s.name; });
           if (it == r.stages.end())
@@ -347,6 +368,13 @@ void add_eval_command(CLI::App& app) {
       std::cout << fmt::format("{:<{}}  {:>7.4f}  {:>7.4f}  {:>7.4f}  {:>7.4f}  {:>7.4f}  {:>9.3f}  {:>9.3f}\n",
                                rows[i].name, width, m.ndcg10, m.mrr10, m.map100, m.recall10, m.recall100,
                                ms.empty() ? 0 : total / static_cast<double>(ms.size()), percentile(ms, 0.99));
+    }
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const RowResult& r = results[i];
+      if (r.centered_queries == 0) continue;
+      const double n = static_cast<double>(r.centered_queries);
+      std::cout << fmt::format("{}: {:.1f}% of each query's uncentred top {} kept, mean rank change {:.2f}\n",
+                               rows[i].name, 100 * r.shared_fraction / n, f->k, r.footrule / n);
     }
     if (!f->run.empty()) {
       std::cout << "\nrun" << (rows.size() == 1 ? "" : "s") << " written to";

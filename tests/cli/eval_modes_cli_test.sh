@@ -123,6 +123,22 @@ s eval --beir "$b" --collection kw --model none -k 5 --json -q >"$tmp/kw.json" |
 py 'import json,sys; n=[m["mode"] for m in json.load(open(sys.argv[1]))["modes"]]; assert n==["bm25"], n' \
   "$tmp/kw.json" || fail "keyword-only default: $(cat "$tmp/kw.json")"
 
+# --center: a centred row beside each dense or hybrid one (not beside bm25),
+# with how much centering moved the dense top k.
+s eval --beir "$b" --mode "dense,bm25,hybrid" --center -k 5 --json -q >"$tmp/center.json" || fail "center"
+py 'import json,sys
+j=json.load(open(sys.argv[1]))
+rows={m["mode"]:m for m in j["modes"]}
+assert list(rows)==["dense","dense+center","bm25","hybrid","hybrid+center"], list(rows)
+for n in ("dense+center","hybrid+center"):
+  c=rows[n]["centering"]
+  assert 0<=c["shared_fraction"]<=1 and c["footrule"]>=0, c
+  assert "centering" in rows[n]["stage_ms"], rows[n]["stage_ms"]
+assert "centering" not in rows["dense"] and "centering" not in rows["bm25"], rows' "$tmp/center.json" \
+  || fail "center rows $(cat "$tmp/center.json")"
+s eval --beir "$b" --mode dense --center -k 5 -q | grep -Eq "dense\+center: [0-9.]+% of each query's uncentred top 5 kept" \
+  || fail "center line in the table"
+
 expect_fail "unknown mode" "'fuzzy' is not a mode" s eval --beir "$b" --mode bm25,fuzzy -q
 expect_fail "empty mode" "is empty" s eval --beir "$b" --mode bm25, -q
 expect_fail "bad fusion" "no fusion" s eval --beir "$b" --mode hybrid-max -q

@@ -74,7 +74,8 @@ std::string stages_line(const SearchHit& h, bool l2_distance) {
   if (h.dense) {
     out += fmt::format("dense #{} {:.4f}", h.dense->rank, l2_distance ? -h.dense->score : h.dense->score);
     if (std::isfinite(h.dense->percentile))
-      out += fmt::format(" (p{:.1f}, z {:.2f})", h.dense->percentile, h.dense->z);
+      // Relevant hits crowd the top percent: two decimals there tell them apart.
+      out += fmt::format(" (p{:.{}f}, z {:.2f})", h.dense->percentile, h.dense->percentile >= 99 ? 2 : 1, h.dense->z);
   }
   if (h.keyword) {
     sep();

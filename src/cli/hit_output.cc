@@ -96,7 +96,8 @@ void print_lines(const std::vector<SearchHit>& hits, bool l2_distance, bool with
   if (hits.empty()) std::cout << "no results\n";
   for (size_t i = 0; i < hits.size(); ++i) {
     const SearchHit& h = hits[i];
-    const bool distance = l2_distance && !h.fused && !h.rerank && h.dense;
+    // Only a dense (or similar/related) score is a negated distance.
+    const bool distance = l2_distance && !h.fused && !h.rerank && !h.keyword;
     std::cout << fmt::format("{:>3}. {:.4f}  {}", i + 1, distance ? -h.score : h.score, h.id);
     if (!h.title.empty()) std::cout << "  " << one_line(h.title, 80);
     std::cout << "\n";
@@ -118,10 +119,7 @@ void print_hits(const std::vector<SearchHit>& hits, bool json, bool l2_distance)
     std::cout << arr.dump(2) << "\n";
     return;
   }
-  std::vector<SearchHit> shown = hits;
-  if (l2_distance)
-    for (SearchHit& h : shown) h.score = -h.score;
-  print_lines(shown, false, false);
+  print_lines(hits, l2_distance, false);
 }
 
 void print_search(const std::string& query, const std::vector<SearchHit>& hits, const SearchReport& report,

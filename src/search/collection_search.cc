@@ -32,6 +32,15 @@ class StageTimer {
   std::chrono::steady_clock::time_point start_;
 };
 
+// Each query term's part of a document's keyword score, as SearchHit shows it.
+std::vector<TermScore> term_scores(const keyword::KeywordIndex& index, int64_t document,
+                                   const std::vector<keyword::QueryTerm>& terms, const keyword::RankingParams& params) {
+  std::vector<TermScore> out;
+  for (keyword::TermContribution& t : index.explain(document, terms, params))
+    out.push_back({std::move(t.term), t.query_count, t.document_count, t.df, t.idf, t.score});
+  return out;
+}
+
 void add_stage(SearchReport& report, const char* name, const StageTimer& timer, size_t items) {
   report.stages.push_back({name, timer.ms(), items});
 }
@@ -226,9 +235,7 @@ Result<std::vector<SearchHit>> CollectionImpl::search(const std::string& query, 
     h.fused = c.fused;
     h.rerank = c.rerank;
     if (options.explain && keyword_side) {
-      for (keyword::TermContribution& term : kidx->explain(c.document, terms, params))
-        h.explanation.push_back({std::move(term.term), term.query_count, term.document_count, term.df, term.idf,
-                                 term.score});
+      h.explanation = term_scores(*kidx, c.document, terms, params);
       h.document_terms = kidx->document_length(c.document);
     }
     if (options.snippets) {
@@ -308,10 +315,8 @@ Status CollectionImpl::passage(Candidate& c, const std::vector<keyword::QueryTer
     return Status::ok();
   }
   // A keyword candidate: the chunk holding the most query-term weight.
-  std::vector<TermScore> weights;
-  if (kidx != nullptr)
-    for (keyword::TermContribution& t : kidx->explain(c.document, terms, params))
-      weights.push_back({std::move(t.term), t.query_count, t.document_count, t.df, t.idf, t.score});
+  const std::vector<TermScore> weights =
+      kidx != nullptr ? term_scores(*kidx, c.document, terms, params) : std::vector<TermScore>();
   SIMILE_ASSIGN_OR_RETURN(auto chunks, db_->store().chunks_of(c.document));
   const Passage p = best_passage(*analyzer_, d.text, chunks, weights);
   c.passage = d.text.substr(p.byte_begin, p.byte_end - p.byte_begin);

@@ -77,19 +77,6 @@ class HnswIndex::NodeFilter {
   std::vector<uint64_t> bits_;  // allowed nodes, when the filter was an id list
 };
 
-HnswFilter HnswFilter::ids(std::vector<int64_t> ids) {
-  HnswFilter f;
-  f.ids_ = std::move(ids);
-  return f;
-}
-
-HnswFilter HnswFilter::where(std::function<bool(int64_t)> accept) {
-  SIMILE_CHECK(accept != nullptr);
-  HnswFilter f;
-  f.accept_ = std::move(accept);
-  return f;
-}
-
 HnswIndex::HnswIndex(size_t dims, VectorType type, Metric metric, HnswParams params)
     : dims_(dims),
       type_(type),
@@ -129,7 +116,6 @@ void HnswIndex::reserve(size_t n) {
   levels_.reserve(n);
   ids_.reserve(n);
   removed_flags_.reserve(n);
-  node_of_.reserve(n);
 }
 
 uint32_t* HnswIndex::links(uint32_t node, int level) {
@@ -231,26 +217,30 @@ std::vector<HnswIndex::Candidate> HnswIndex::search_level(const float* query, co
   }
   // Until ef results are held, everything reached is worth expanding.
   float bound = results.size() >= ef ? results.front().dist : kInf;
-  // Prefetching a neighbour's code while the previous one is scored hides
-  // part of the memory latency, which dominates a graph walk.
-  const size_t prefetch_bytes = std::min<size_t>(code_size_, 256);
+  // A graph walk is bound by memory latency, not arithmetic: each expansion
+  // first collects the unseen neighbours and prefetches all their codes, so
+  // their cache misses overlap instead of coming one at a time.
+  const size_t prefetch_bytes = std::min<size_t>(code_size_, 512);
+  std::vector<uint32_t> fresh(std::max(max_links0_, max_links_));
   while (!frontier.empty()) {
     const Candidate c = frontier.front();
     if (c.dist > bound) break;  // every unexpanded node is farther than the ef-th result
     std::pop_heap(frontier.begin(), frontier.end(), Nearer{});
     frontier.pop_back();
     const uint32_t* l = links(c.node, level);
-    const uint32_t n = l[0];
-    if (n > 0) __builtin_prefetch(code(l[1]));
-    for (uint32_t i = 1; i <= n; ++i) {
+    size_t n_fresh = 0;
+    for (uint32_t i = 1; i <= l[0]; ++i) {
       const uint32_t nb = l[i];
-      if (i < n) {
-        const uint8_t* next = code(l[i + 1]);
-        for (size_t off = 0; off < prefetch_bytes; off += 64) __builtin_prefetch(next + off);
-      }
       if (visited.test_set(nb)) continue;
+      fresh[n_fresh++] = nb;
+      const uint8_t* p = code(nb);
+      for (size_t off = 0; off < prefetch_bytes; off += 64) __builtin_prefetch(p + off);
+    }
+    // The next node to expand is probably the frontier's nearest: fetch its list now.
+    if (!frontier.empty()) __builtin_prefetch(links(frontier.front().node, level));
+    for (size_t i = 0; i < n_fresh; ++i) {
+      const uint32_t nb = fresh[i];
       const float d = dist(query, nb);
-      ++*scored;
       if (results.size() < ef || d < bound) {
         frontier.push_back({d, nb});
         std::push_heap(frontier.begin(), frontier.end(), Nearer{});
@@ -260,6 +250,7 @@ std::vector<HnswIndex::Candidate> HnswIndex::search_level(const float* query, co
         }
       }
     }
+    *scored += n_fresh;
   }
   return results;
 }
@@ -314,7 +305,7 @@ Status HnswIndex::add(int64_t id, const float* v) {
       return Status::invalid_argument("vector for id " + std::to_string(id) + " has a non-finite component " +
                                       std::to_string(i));
   }
-  if (auto it = node_of_.find(id); it != node_of_.end() && removed_flags_[it->second] == 0)
+  if (contains(id))
     return Status::invalid_argument("id " + std::to_string(id) + " is already in the index");
   if (ids_.size() >= std::numeric_limits<uint32_t>::max())
     return Status::invalid_argument("the index is full (2^32 - 1 nodes)");
@@ -334,9 +325,16 @@ Status HnswIndex::add(int64_t id, const float* v) {
   upper_at_.push_back(static_cast<uint32_t>(upper_.size()));
   upper_.resize(upper_.size() + size_t(level) * (1 + max_links_), 0);
   levels_.push_back(static_cast<uint8_t>(level));
-  ids_.push_back(id);
   removed_flags_.push_back(0);
-  node_of_[id] = node;
+  if (ids_ascending_ && node > 0 && id <= ids_[node - 1]) {
+    // From here on ids need the map; in node order, so a re-added id maps
+    // to its newest node.
+    ids_ascending_ = false;
+    node_of_.reserve(ids_.capacity());
+    for (uint32_t n = 0; n < node; ++n) node_of_[ids_[n]] = n;
+  }
+  if (!ids_ascending_) node_of_[id] = node;
+  ids_.push_back(id);
 
   if (max_level_ < 0) {
     entry_ = node;
@@ -368,18 +366,29 @@ Status HnswIndex::add(int64_t id, const float* v) {
 }
 
 Status HnswIndex::remove(int64_t id) {
-  auto it = node_of_.find(id);
-  if (it == node_of_.end() || removed_flags_[it->second] != 0)
-    return Status::not_found("id " + std::to_string(id) + " is not in the index");
-  removed_flags_[it->second] = 1;
+  const std::optional<uint32_t> node = find(id);
+  if (!node) return Status::not_found("id " + std::to_string(id) + " is not in the index");
+  removed_flags_[*node] = 1;
   ++removed_;
   return Status::ok();
 }
 
-bool HnswIndex::contains(int64_t id) const {
-  auto it = node_of_.find(id);
-  return it != node_of_.end() && removed_flags_[it->second] == 0;
+std::optional<uint32_t> HnswIndex::find(int64_t id) const {
+  uint32_t node = 0;
+  if (ids_ascending_) {
+    auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
+    if (it == ids_.end() || *it != id) return std::nullopt;
+    node = static_cast<uint32_t>(it - ids_.begin());
+  } else {
+    auto it = node_of_.find(id);
+    if (it == node_of_.end()) return std::nullopt;
+    node = it->second;
+  }
+  if (removed_flags_[node] != 0) return std::nullopt;
+  return node;
 }
+
+bool HnswIndex::contains(int64_t id) const { return find(id).has_value(); }
 
 void HnswIndex::finish(std::vector<Hit>& hits) const {
   if (metric_ != Metric::kL2) return;
@@ -396,7 +405,7 @@ std::vector<Hit> HnswIndex::exact(const float* query, size_t k, const std::vecto
   return hits;
 }
 
-std::vector<Hit> HnswIndex::search(const float* query, size_t k, size_t ef, const HnswFilter* filter,
+std::vector<Hit> HnswIndex::search(const float* query, size_t k, size_t ef, const IdFilter* filter,
                                    SearchStats* stats, const OriginalFn* original) const {
   if (k == 0 || size() == 0) return {};
   const auto start = std::chrono::steady_clock::now();
@@ -422,8 +431,7 @@ std::vector<Hit> HnswIndex::search(const float* query, size_t k, size_t ef, cons
     std::vector<uint32_t> allowed;
     allowed.reserve(std::min(filter->ids_.size(), nodes()));
     for (int64_t id : filter->ids_) {
-      auto it = node_of_.find(id);
-      if (it != node_of_.end() && removed_flags_[it->second] == 0) allowed.push_back(it->second);
+      if (const std::optional<uint32_t> node = find(id)) allowed.push_back(*node);
     }
     std::sort(allowed.begin(), allowed.end());
     allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());

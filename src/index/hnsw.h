@@ -43,6 +43,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <unordered_map>
 #include <vector>
@@ -59,26 +60,6 @@ struct HnswParams {
   size_t M = 16;                 // links per node on levels >= 1; 2M on level 0
   size_t ef_construction = 200;  // beam width while inserting
   uint64_t seed = 100;           // draws the levels
-};
-
-// Which ids a search may return. Nodes outside it are still traversed (the
-// graph needs them as stepping stones) but never enter the results.
-class HnswFilter {
- public:
-  // These ids, in any order; ids the index lacks are ignored. When they are
-  // few (see hnsw.cc, kExactFilter*), the search scores them all exactly
-  // instead of walking a graph where almost nothing qualifies.
-  static HnswFilter ids(std::vector<int64_t> ids);
-  // The ids for which accept(id) is true, asked lazily for the nodes a search
-  // reaches (so no exact fallback: selectivity is unknown). Very selective
-  // predicates make the search visit much of the graph.
-  static HnswFilter where(std::function<bool(int64_t)> accept);
-
- private:
-  friend class HnswIndex;
-  HnswFilter() = default;
-  std::vector<int64_t> ids_;  // used when accept_ is empty
-  std::function<bool(int64_t)> accept_;
 };
 
 class HnswIndex {
@@ -117,10 +98,16 @@ class HnswIndex {
   bool contains(int64_t id) const;
 
   // The k best vectors for query[dims], best first (ties by smaller id),
-  // searching with beam width max(ef, k). filter null = all. With original
+  // searching with beam width max(ef, k). filter null = all. Nodes outside
+  // the filter are still traversed (stepping stones) but never returned. An
+  // IdFilter::ids list allowing few nodes (hnsw.cc: kExactFilter*) is
+  // answered by scoring them exactly instead of walking a graph where almost
+  // nothing qualifies; an IdFilter::where predicate is asked lazily for the
+  // nodes the walk reaches, so it has no such fallback (its selectivity is
+  // unknown) and a very selective one makes the walk visit much of the graph. With original
   // set, the final max(ef, k) candidates are re-scored exactly in float32 (use
   // with f16/int8 codes). Fewer than k hits when fewer qualify.
-  std::vector<Hit> search(const float* query, size_t k, size_t ef, const HnswFilter* filter = nullptr,
+  std::vector<Hit> search(const float* query, size_t k, size_t ef, const IdFilter* filter = nullptr,
                           SearchStats* stats = nullptr, const OriginalFn* original = nullptr) const;
 
  private:
@@ -140,6 +127,8 @@ class HnswIndex {
   // A node's vector as float32: the code itself for f32, else decoded into scratch.
   const float* node_vector(uint32_t node, std::vector<float>& scratch) const;
   int draw_level();
+  // The live node of an id.
+  std::optional<uint32_t> find(int64_t id) const;
 
   std::unique_ptr<Visited> acquire_visited() const;
   void release_visited(std::unique_ptr<Visited> v) const;
@@ -178,7 +167,11 @@ class HnswIndex {
   std::vector<uint8_t> levels_;
   std::vector<int64_t> ids_;
   std::vector<uint8_t> removed_flags_;
-  std::unordered_map<int64_t, uint32_t> node_of_;  // live and removed ids -> newest node
+  // Ids -> newest node: a binary search in ids_ while ids were added in
+  // ascending order (a store's load order; no map then, ~40 bytes/vector
+  // saved), this map from the first id that is not.
+  bool ids_ascending_ = true;
+  std::unordered_map<int64_t, uint32_t> node_of_;
   size_t removed_ = 0;
   int max_level_ = -1;
   uint32_t entry_ = 0;

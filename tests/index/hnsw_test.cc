@@ -243,7 +243,7 @@ TEST(Hnsw, FilteredResultsSatisfyTheFilter) {
     if (r % 97 == 0) sparse.push_back(id_of(r));
   }
   sparse.push_back(-5);  // unknown ids are ignored
-  const HnswFilter filters[] = {HnswFilter::ids(dense), HnswFilter::ids(sparse), HnswFilter::where(even_half)};
+  const IdFilter filters[] = {IdFilter::ids(dense), IdFilter::ids(sparse), IdFilter::where(even_half)};
   const std::set<int64_t> in_dense(dense.begin(), dense.end()), in_sparse(sparse.begin(), sparse.end());
   const std::set<int64_t>* allowed[] = {&in_dense, &in_sparse, &in_dense};
   const IdFilter flat_filters[] = {IdFilter::ids(dense), IdFilter::ids(sparse), IdFilter::ids(dense)};
@@ -260,6 +260,32 @@ TEST(Hnsw, FilteredResultsSatisfyTheFilter) {
       wanted += want.size();
     }
     EXPECT_GE(static_cast<double>(found) / static_cast<double>(wanted), 0.97);
+  }
+}
+
+}  // namespace
+}  // namespace simile
+
+namespace simile {
+namespace {
+
+TEST(Hnsw, IdsInAnyOrder) {
+  const size_t n = 500, d = 16;
+  const std::vector<float> base = clustered(n, d, 5, 17);
+  HnswIndex index(d, VectorType::kF32, Metric::kL2);
+  // Ascending at first (no map), then out of order (the map takes over).
+  for (size_t r = 0; r < n; ++r) {
+    const int64_t id = r < 100 ? static_cast<int64_t>(r) : static_cast<int64_t>(100000 - r);
+    ASSERT_TRUE(index.add(id, &base[r * d]).is_ok());
+  }
+  EXPECT_FALSE(index.add(50, &base[0]).is_ok());
+  EXPECT_FALSE(index.add(100000 - 300, &base[0]).is_ok());
+  for (size_t r : {size_t{0}, size_t{99}, size_t{100}, size_t{499}}) {
+    const int64_t id = r < 100 ? static_cast<int64_t>(r) : static_cast<int64_t>(100000 - r);
+    EXPECT_TRUE(index.contains(id));
+    EXPECT_EQ(index.search(&base[r * d], 1, 32)[0].id, id);
+    ASSERT_TRUE(index.remove(id).is_ok());
+    EXPECT_FALSE(index.contains(id));
   }
 }
 

@@ -94,6 +94,8 @@ HnswIndex::HnswIndex(size_t dims, VectorType type, Metric metric, HnswParams par
   SIMILE_CHECK(dims > 0);
   SIMILE_CHECK(metric == Metric::kCosine || metric == Metric::kDot || metric == Metric::kL2);
   SIMILE_CHECK(params.M >= 2);
+  // A beam narrower than M could not even fill a new node's links.
+  params_.ef_construction = std::max(params_.ef_construction, params_.M);
 }
 
 HnswIndex::~HnswIndex() = default;
@@ -104,7 +106,12 @@ size_t HnswIndex::memory_bytes() const {
   // An unordered_map entry: key, value, next pointer and cached hash in a
   // heap node, plus a bucket pointer.
   const size_t map_entry = sizeof(int64_t) + sizeof(uint32_t) + 3 * sizeof(void*);
-  return codes_.capacity() + (links0_.capacity() + upper_.capacity() + upper_at_.capacity()) * sizeof(uint32_t) +
+  size_t visited = 0;
+  {
+    std::lock_guard<std::mutex> lock(pool_->mutex);
+    for (const auto& v : pool_->free) visited += v->marks.capacity() * sizeof(uint16_t);
+  }
+  return visited + codes_.capacity() + (links0_.capacity() + upper_.capacity() + upper_at_.capacity()) * sizeof(uint32_t) +
          levels_.capacity() + ids_.capacity() * sizeof(int64_t) + removed_flags_.capacity() +
          node_of_.size() * map_entry;
 }

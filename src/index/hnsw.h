@@ -58,7 +58,7 @@ namespace simile {
 
 struct HnswParams {
   size_t M = 16;                 // links per node on levels >= 1; 2M on level 0
-  size_t ef_construction = 200;  // beam width while inserting
+  size_t ef_construction = 200;  // beam width while inserting; raised to M if below it
   uint64_t seed = 100;           // draws the levels
 };
 
@@ -83,7 +83,8 @@ class HnswIndex {
   size_t nodes() const { return ids_.size(); }
   // The highest level of the graph; -1 when empty.
   int max_level() const { return max_level_; }
-  // Bytes held for codes, links, ids and bookkeeping.
+  // Bytes held for codes, links, ids, bookkeeping and the pooled visited
+  // lists (2 bytes per node each; one per concurrent search).
   size_t memory_bytes() const;
 
   void reserve(size_t n);

@@ -164,6 +164,14 @@ TEST(Hnsw, BadInputIsAnErrorNotACrash) {
   EXPECT_FALSE(index.remove(99).is_ok());
 }
 
+TEST(Hnsw, EfConstructionBelowMIsRaisedToM) {
+  const size_t d = 8;
+  const std::vector<float> base = clustered(300, d, 3, 18);
+  const HnswIndex index = build(base, d, VectorType::kF32, Metric::kL2, {.M = 4, .ef_construction = 0});
+  EXPECT_EQ(index.params().ef_construction, 4u);
+  for (size_t r = 0; r < 300; r += 37) EXPECT_EQ(index.search(&base[r * d], 1, 64)[0].id, id_of(r));
+}
+
 TEST(Hnsw, DuplicateVectorsAreAllFound) {
   const size_t d = 16;
   std::vector<float> base = clustered(600, d, 6, 10);

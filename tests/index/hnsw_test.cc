@@ -9,6 +9,7 @@
 #include <cmath>
 #include <random>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "index/flat_index.h"
@@ -133,6 +134,26 @@ TEST(Hnsw, SameInputAndSeedGiveTheSameResults) {
       EXPECT_EQ(x[j].id, y[j].id);
       EXPECT_EQ(x[j].score, y[j].score);
     }
+  }
+}
+
+TEST(Hnsw, ConcurrentSearchesMatchSerialOnes) {
+  const size_t d = 24, nq = 64;
+  const std::vector<float> base = clustered(2000, d, 10, 19);
+  const std::vector<float> queries = clustered(nq, d, 10, 20);
+  HnswIndex index = build(base, d, VectorType::kF32, Metric::kCosine);
+  ASSERT_TRUE(index.remove(id_of(3)).is_ok());  // the tombstone path too
+  std::vector<std::vector<Hit>> serial(nq), parallel(nq);
+  for (size_t i = 0; i < nq; ++i) serial[i] = index.search(&queries[i * d], 10, 48);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (size_t i = t; i < nq; i += 4) parallel[i] = index.search(&queries[i * d], 10, 48);
+    });
+  for (std::thread& th : threads) th.join();
+  for (size_t i = 0; i < nq; ++i) {
+    ASSERT_EQ(parallel[i].size(), serial[i].size());
+    for (size_t j = 0; j < serial[i].size(); ++j) EXPECT_EQ(parallel[i][j].id, serial[i][j].id);
   }
 }
 

@@ -141,6 +141,13 @@ const float* HnswIndex::node_vector(uint32_t node, std::vector<float>& scratch) 
   return scratch.data();
 }
 
+const float* HnswIndex::prepare(const float* v, std::vector<float>& scratch) const {
+  if (metric_ != Metric::kCosine) return v;
+  scratch.assign(v, v + dims_);
+  l2_normalize(scratch.data(), dims_);
+  return scratch.data();
+}
+
 int HnswIndex::draw_level() {
   // u in (0, 1] from the top 53 bits, computed here rather than with
   // std::uniform_real_distribution so levels are the same on every standard
@@ -318,12 +325,7 @@ Status HnswIndex::add(int64_t id, const float* v) {
     return Status::invalid_argument("the index is full (2^32 - 1 nodes)");
 
   std::vector<float> unit;
-  const float* q = v;
-  if (metric_ == Metric::kCosine) {
-    unit.assign(v, v + dims_);
-    l2_normalize(unit.data(), dims_);
-    q = unit.data();
-  }
+  const float* q = prepare(v, unit);
   const auto node = static_cast<uint32_t>(ids_.size());
   const int level = draw_level();
   codes_.resize(codes_.size() + code_size_);
@@ -418,12 +420,7 @@ std::vector<Hit> HnswIndex::search(const float* query, size_t k, size_t ef, cons
   const auto start = std::chrono::steady_clock::now();
   ef = std::max(ef, k);
   std::vector<float> unit;
-  const float* q = query;
-  if (metric_ == Metric::kCosine) {
-    unit.assign(query, query + dims_);
-    l2_normalize(unit.data(), dims_);
-    q = unit.data();
-  }
+  const float* q = prepare(query, unit);
   size_t scored = 0;
   std::vector<Hit> hits;
   auto record = [&] {

@@ -127,6 +127,8 @@ class HnswIndex {
   float dist(const float* query, uint32_t node) const { return sign_ * kernel_(query, code(node), dims_); }
   // A node's vector as float32: the code itself for f32, else decoded into scratch.
   const float* node_vector(uint32_t node, std::vector<float>& scratch) const;
+  // v as the graph scores it: normalised into scratch for cosine.
+  const float* prepare(const float* v, std::vector<float>& scratch) const;
   int draw_level();
   // The live node of an id.
   std::optional<uint32_t> find(int64_t id) const;

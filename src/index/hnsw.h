@@ -1,7 +1,8 @@
 // Approximate k-nearest-neighbour search: a hierarchical navigable small
 // world graph (HNSW; Malkov & Yashunin, "Efficient and robust approximate
 // nearest neighbor search using Hierarchical Navigable Small World graphs",
-// 2016/2018). Our own implementation of the paper's algorithms 1-4.
+// 2016/2018). Our own implementation of the paper's algorithms 1 (insert),
+// 2 (search a level), 4 (select neighbours by heuristic) and 5 (k-NN search).
 //
 // Every vector is a node on level 0 and, with probability falling
 // exponentially (mL = 1 / ln M), on levels 1, 2, ... too. A search descends
@@ -30,6 +31,10 @@
 // Deletes are tombstones: a removed node is never returned but stays in the
 // graph and is still traversed, so the graph keeps its connectivity. (Repair
 // of neighbour lists and compaction are not implemented yet.)
+//
+// Known limit: many exact copies of one vector (more than about 2M) can lose
+// their in-links, since all are at distance 0 and a full list keeps the
+// oldest; collapsing exact duplicates into one node is future work.
 //
 // Determinism: the same vectors added in the same order with the same
 // HnswParams::seed give the same graph and the same results.

@@ -14,9 +14,6 @@ namespace simile {
 
 namespace {
 
-// Levels are capped here: with M >= 2 a level above 31 has probability
-// below 2^-31 per node, and the cap keeps a level in one byte.
-constexpr int kMaxLevel = 31;
 // An id-list filter allowing at most this many nodes, or less than
 // 1 / kExactFilterDivisor of the graph, is answered by scoring the allowed
 // nodes exactly: the graph walk would traverse about divisor times more
@@ -149,6 +146,7 @@ const float* HnswIndex::prepare(const float* v, std::vector<float>& scratch) con
 }
 
 int HnswIndex::draw_level() {
+  // One draw per node: open() relies on it to restore the generator.
   // u in (0, 1] from the top 53 bits, computed here rather than with
   // std::uniform_real_distribution so levels are the same on every standard
   // library.

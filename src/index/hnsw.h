@@ -37,7 +37,13 @@
 // oldest; collapsing exact duplicates into one node is future work.
 //
 // Determinism: the same vectors added in the same order with the same
-// HnswParams::seed give the same graph and the same results.
+// HnswParams::seed give the same graph and the same results, also when the
+// index was saved and opened in between (open() restores the level generator).
+//
+// Persistence (docs/formats/hnsw.md): save() writes the graph with the
+// caller's store generation and a checksum; open() refuses a file that is
+// missing, stale or corrupt, and otherwise gives a normal index (searchable,
+// and add()/remove() work on it).
 //
 // Thread safety: const methods may run concurrently with each other (each
 // search borrows its own visited list from a pool); add() and remove() must
@@ -50,6 +56,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -94,6 +101,22 @@ class HnswIndex {
 
   void reserve(size_t n);
 
+  // Levels are capped here: with M >= 2 a level above 31 has probability
+  // below 2^-31 per node, and the cap keeps a level in one byte.
+  static constexpr int kMaxLevel = 31;
+
+  // Writes the index to path (docs/formats/hnsw.md), tagged with the store
+  // generation it reflects: to a temporary file beside path, fsynced, then
+  // renamed over path, so path holds the old file or the new one, never a
+  // torn one. io_error when the file cannot be written.
+  Status save(const std::string& path, uint64_t generation) const;
+  // Reads an index saved by save(). not_found: no file at path.
+  // failed_precondition: an intact file saved at another generation than
+  // expected_generation (stale; rebuild or catch up from the store).
+  // corrupt: anything else wrong (magic, version, size, checksum, a link or
+  // count out of range). The file is checked in full before it is used.
+  static Result<std::unique_ptr<HnswIndex>> open(const std::string& path, uint64_t expected_generation);
+
   // Inserts v[dims] (normalised first for cosine, then encoded) under id.
   // An id that is present and not removed is an invalid-argument error;
   // a removed id may be added again (an update: the old node stays a
@@ -134,7 +157,13 @@ class HnswIndex {
   const float* node_vector(uint32_t node, std::vector<float>& scratch) const;
   // v as the graph scores it: normalised into scratch for cosine.
   const float* prepare(const float* v, std::vector<float>& scratch) const;
+  // The level of a new node: one draw of rng_ per node, so the generator's
+  // state after n nodes is the seed's advanced by n (open() restores it so).
   int draw_level();
+  // open(): checks that the arrays it copied in form a graph a search can
+  // walk safely (counts, links, levels, entry point, tombstones, unique live
+  // ids), and rebuilds the id lookup.
+  Status adopt_arrays();
   // The live node of an id.
   std::optional<uint32_t> find(int64_t id) const;
 

@@ -15,7 +15,8 @@ namespace simile {
 
 class [[nodiscard]] Status {
  public:
-  enum class Code { kOk, kInvalidArgument, kNotFound, kCorrupt, kUnsupported, kIoError, kInternal };
+  enum class Code { kOk, kInvalidArgument, kNotFound, kCorrupt, kUnsupported, kIoError, kInternal,
+                    kFailedPrecondition };
 
   Status() = default;
   static Status ok() { return Status(); }
@@ -25,6 +26,9 @@ class [[nodiscard]] Status {
   static Status unsupported(std::string msg) { return Status(Code::kUnsupported, std::move(msg)); }
   static Status io_error(std::string msg) { return Status(Code::kIoError, std::move(msg)); }
   static Status internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
+  // The input is intact but not usable in the current state (e.g. an index
+  // file saved at an older store generation): the caller can recover (rebuild).
+  static Status failed_precondition(std::string msg) { return Status(Code::kFailedPrecondition, std::move(msg)); }
 
   bool is_ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

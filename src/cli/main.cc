@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   simile::cli::add_collection_commands(app);
   simile::cli::add_eval_command(app);
   simile::cli::add_rerank_command(app);
+  simile::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

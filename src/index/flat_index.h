@@ -43,7 +43,8 @@ struct SearchStats {
 };
 
 // Which vectors a search may return: the metadata filter of a query, applied
-// before ranking. Each search resolves it once into a sorted list of index
+// before ranking. (HnswIndex takes it too; index/hnsw.h says how it uses it.)
+// Each FlatIndex search resolves it once into a sorted list of index
 // positions and scans only those, prefetching across the gaps; when 40% or
 // more are allowed it streams the whole database instead and masks the
 // ranking (faster than skipping through memory). Pass the same IdFilter to
@@ -60,6 +61,7 @@ class IdFilter {
 
  private:
   friend class FlatIndex;
+  friend class HnswIndex;
   IdFilter() = default;
   std::vector<int64_t> ids_;  // sorted, unique; used when accept_ is empty
   std::function<bool(int64_t)> accept_;

@@ -1,0 +1,225 @@
+// Approximate k-nearest-neighbour search: a hierarchical navigable small
+// world graph (HNSW; Malkov & Yashunin, "Efficient and robust approximate
+// nearest neighbor search using Hierarchical Navigable Small World graphs",
+// 2016/2018). Our own implementation of the paper's algorithms 1 (insert),
+// 2 (search a level), 4 (select neighbours by heuristic) and 5 (k-NN search).
+//
+// Every vector is a node on level 0 and, with probability falling
+// exponentially (mL = 1 / ln M), on levels 1, 2, ... too. A search descends
+// greedily from the top level's entry point to level 1, then runs a beam
+// search of width ef on level 0. Links are chosen with the paper's
+// neighbour-selection heuristic (algorithm 4): a candidate is kept only if it
+// is closer to the node than to every neighbour already kept, so links spread
+// over directions instead of crowding into one cluster.
+//
+// Memory layout (why: a search touches links and codes of a few thousand
+// nodes, so both are flat arrays indexed by a 32-bit node number, with no
+// per-node allocation):
+//   codes_      node n's vector at n * code_size, in the index's VectorType
+//   links0_     node n's level-0 list at n * (1 + 2M): a count, then 2M slots
+//   upper_      levels 1..level(n) of node n at upper_at_[n], (1 + M) each
+// Nodes are numbered in insertion order; ids_ maps them back to caller ids.
+//
+// Scores are FlatIndex's (index/flat_index.h): higher = better; cosine and
+// dot are q . v (cosine normalises query and vectors), L2 is -|q - v|.
+//
+// Vector types: f32, f16 or int8 codes. Queries stay float32 (asymmetric
+// distance). With f16/int8, search() can re-score the final ef candidates
+// against float32 originals the caller keeps (the store), so quantisation
+// costs graph quality only, not final ranking precision.
+//
+// Deletes are tombstones: a removed node is never returned but stays in the
+// graph and is still traversed, so the graph keeps its connectivity. (Repair
+// of neighbour lists and compaction are not implemented yet.)
+//
+// Known limit: many exact copies of one vector (more than about 2M) can lose
+// their in-links, since all are at distance 0 and a full list keeps the
+// oldest; collapsing exact duplicates into one node is future work.
+//
+// Determinism: the same vectors added in the same order with the same
+// HnswParams::seed give the same graph and the same results, also when the
+// index was saved and opened in between (open() restores the level generator).
+//
+// Persistence (docs/formats/hnsw.md): save() writes the graph with the
+// caller's store generation and a checksum; open() refuses a file that is
+// missing, stale or corrupt, and otherwise gives a normal index (searchable,
+// and add()/remove() work on it).
+//
+// Thread safety: const methods may run concurrently with each other (each
+// search borrows its own visited list from a pool); add() and remove() must
+// not run concurrently with anything.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "index/flat_index.h"
+#include "index/similarity.h"
+#include "index/topk.h"
+#include "index/vector_codec.h"
+#include "simile/status.h"
+
+namespace simile {
+
+struct HnswParams {
+  size_t M = 16;                 // links per node on levels >= 1; 2M on level 0
+  size_t ef_construction = 200;  // beam width while inserting; raised to M if below it
+  uint64_t seed = 100;           // draws the levels
+};
+
+class HnswIndex {
+ public:
+  // Returns the float32 original of an id (dims floats), or null to drop it.
+  using OriginalFn = std::function<const float*(int64_t)>;
+
+  // metric: kCosine, kDot or kL2; dims > 0; params.M >= 2.
+  HnswIndex(size_t dims, VectorType type, Metric metric, HnswParams params = {});
+  ~HnswIndex();
+  HnswIndex(HnswIndex&&) noexcept;
+  HnswIndex& operator=(HnswIndex&&) noexcept;
+
+  size_t dims() const { return dims_; }
+  VectorType type() const { return type_; }
+  Metric metric() const { return metric_; }
+  const HnswParams& params() const { return params_; }
+  // Live (not removed) vectors.
+  size_t size() const { return ids_.size() - removed_; }
+  // Nodes in the graph, removed ones included.
+  size_t nodes() const { return ids_.size(); }
+  // The highest level of the graph; -1 when empty.
+  int max_level() const { return max_level_; }
+  // Bytes held for codes, links, ids, bookkeeping and the pooled visited
+  // lists (2 bytes per node each; one per concurrent search).
+  size_t memory_bytes() const;
+
+  void reserve(size_t n);
+
+  // Levels are capped here: with M >= 2 a level above 31 has probability
+  // below 2^-31 per node, and the cap keeps a level in one byte.
+  static constexpr int kMaxLevel = 31;
+
+  // Writes the index to path (docs/formats/hnsw.md), tagged with the store
+  // generation it reflects: to a temporary file beside path, fsynced, then
+  // renamed over path, so path holds the old file or the new one, never a
+  // torn one. io_error when the file cannot be written.
+  Status save(const std::string& path, uint64_t generation) const;
+  // Reads an index saved by save(). not_found: no file at path.
+  // failed_precondition: an intact file saved at another generation than
+  // expected_generation (stale; rebuild or catch up from the store).
+  // corrupt: anything else wrong (magic, version, size, checksum, a link or
+  // count out of range). The file is checked in full before it is used.
+  static Result<std::unique_ptr<HnswIndex>> open(const std::string& path, uint64_t expected_generation);
+
+  // Inserts v[dims] (normalised first for cosine, then encoded) under id.
+  // An id that is present and not removed is an invalid-argument error;
+  // a removed id may be added again (an update: the old node stays a
+  // tombstone). Non-finite components are an error too.
+  Status add(int64_t id, const float* v);
+  // Marks id removed: it is never returned again. not_found if absent.
+  Status remove(int64_t id);
+  bool contains(int64_t id) const;
+
+  // The k best vectors for query[dims], best first (ties by smaller id),
+  // searching with beam width max(ef, k). filter null = all. Nodes outside
+  // the filter are still traversed (stepping stones) but never returned. An
+  // IdFilter::ids list allowing few nodes (hnsw.cc: kExactFilter*) is
+  // answered by scoring them exactly instead of walking a graph where almost
+  // nothing qualifies; an IdFilter::where predicate is asked lazily for the
+  // nodes the walk reaches, so it has no such fallback (its selectivity is
+  // unknown) and a very selective one makes the walk visit much of the graph. With original
+  // set, the final max(ef, k) candidates are re-scored exactly in float32 (use
+  // with f16/int8 codes). Fewer than k hits when fewer qualify.
+  std::vector<Hit> search(const float* query, size_t k, size_t ef, const IdFilter* filter = nullptr,
+                          SearchStats* stats = nullptr, const OriginalFn* original = nullptr) const;
+
+ private:
+  struct Visited;
+  struct VisitedPool;
+  struct Candidate {
+    float dist;  // lower = closer: squared L2, or -dot
+    uint32_t node;
+  };
+  class NodeFilter;
+
+  uint32_t* links(uint32_t node, int level);
+  const uint32_t* links(uint32_t node, int level) const;
+  const uint8_t* code(uint32_t node) const { return codes_.data() + size_t{node} * code_size_; }
+  // Distance from a float32 query to a node's code.
+  float dist(const float* query, uint32_t node) const { return sign_ * kernel_(query, code(node), dims_); }
+  // A node's vector as float32: the code itself for f32, else decoded into scratch.
+  const float* node_vector(uint32_t node, std::vector<float>& scratch) const;
+  // v as the graph scores it: normalised into scratch for cosine.
+  const float* prepare(const float* v, std::vector<float>& scratch) const;
+  // The level of a new node: one draw of rng_ per node, so the generator's
+  // state after n nodes is the seed's advanced by n (open() restores it so).
+  int draw_level();
+  // open(): checks that the arrays it copied in form a graph a search can
+  // walk safely (counts, links, levels, entry point, tombstones, unique live
+  // ids), and rebuilds the id lookup.
+  Status adopt_arrays();
+  // The live node of an id.
+  std::optional<uint32_t> find(int64_t id) const;
+
+  std::unique_ptr<Visited> acquire_visited() const;
+  void release_visited(std::unique_ptr<Visited> v) const;
+
+  // Greedy walk on one level from *entry to the closest node it can reach.
+  void greedy(const float* query, int level, Candidate& entry, size_t* scored) const;
+  // Beam search of width ef on one level from the entry candidates. Returns
+  // the closest ef nodes that filter accepts (all when filter is null), as a
+  // max-heap on dist.
+  std::vector<Candidate> search_level(const float* query, const std::vector<Candidate>& entries, size_t ef, int level,
+                                      const NodeFilter* filter, Visited& visited, size_t* scored) const;
+  // Algorithm 4: up to m of `candidates` (sorted by dist ascending), each
+  // closer to the base than to those already chosen.
+  std::vector<Candidate> select_neighbours(const std::vector<Candidate>& candidates, size_t m) const;
+  // Adds `from` -> `to` on `level`, re-selecting to's list if it is full.
+  void link_back(uint32_t to, uint32_t from, float d, int level);
+  std::vector<Hit> exact(const float* query, size_t k, const std::vector<uint32_t>& nodes, size_t* scored) const;
+  // Ranking scores (-distance) -> reported scores: -|q - v| for L2.
+  void finish(std::vector<Hit>& hits) const;
+
+  size_t dims_;
+  VectorType type_;
+  Metric metric_;
+  HnswParams params_;
+  size_t code_size_;
+  size_t max_links0_;  // 2M
+  size_t max_links_;   // M
+  double level_mult_;  // mL = 1 / ln M
+  ScoreKernel kernel_;
+  float sign_;  // +1 for squared L2, -1 to turn dot into a distance
+
+  std::vector<uint8_t> codes_;
+  std::vector<uint32_t> links0_;
+  std::vector<uint32_t> upper_;
+  std::vector<uint32_t> upper_at_;  // per node: offset into upper_ (unused when level 0)
+  std::vector<uint8_t> levels_;
+  std::vector<int64_t> ids_;
+  std::vector<uint8_t> removed_flags_;
+  // Ids -> newest node: a binary search in ids_ while ids were added in
+  // ascending order (a store's load order; no map then, ~40 bytes/vector
+  // saved), this map from the first id that is not.
+  bool ids_ascending_ = true;
+  std::unordered_map<int64_t, uint32_t> node_of_;
+  size_t removed_ = 0;
+  int max_level_ = -1;
+  uint32_t entry_ = 0;
+  std::mt19937_64 rng_;
+  // Re-scores final candidates on float32 originals: FlatIndex::rescore is
+  // exactly that computation, and an empty FlatIndex holds no vectors.
+  FlatIndex rescorer_;
+
+  // Visited lists reused across searches (allocating n marks per search
+  // would cost more than the search); behind a pointer so the index moves.
+  std::unique_ptr<VisitedPool> pool_;
+};
+
+}  // namespace simile

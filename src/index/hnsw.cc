@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <mutex>
 #include <string>
@@ -317,17 +318,35 @@ Status HnswIndex::add(int64_t id, const float* v) {
       return Status::invalid_argument("vector for id " + std::to_string(id) + " has a non-finite component " +
                                       std::to_string(i));
   }
+  std::vector<float> unit;
+  return insert(id, prepare(v, unit), nullptr);
+}
+
+Status HnswIndex::add_code(int64_t id, const uint8_t* code) {
+  std::vector<float> v(dims_);
+  decode_vectors(type_, code, 1, dims_, v.data());
+  for (size_t i = 0; i < dims_; ++i) {
+    if (!std::isfinite(v[i]))
+      return Status::invalid_argument("code for id " + std::to_string(id) + " has a non-finite component " +
+                                      std::to_string(i));
+  }
+  return insert(id, v.data(), code);
+}
+
+Status HnswIndex::insert(int64_t id, const float* q, const uint8_t* code) {
   if (contains(id))
     return Status::invalid_argument("id " + std::to_string(id) + " is already in the index");
   if (ids_.size() >= std::numeric_limits<uint32_t>::max())
     return Status::invalid_argument("the index is full (2^32 - 1 nodes)");
 
-  std::vector<float> unit;
-  const float* q = prepare(v, unit);
   const auto node = static_cast<uint32_t>(ids_.size());
   const int level = draw_level();
   codes_.resize(codes_.size() + code_size_);
-  encode_vector(type_, q, dims_, codes_.data() + size_t{node} * code_size_);
+  if (code != nullptr) {
+    std::memcpy(codes_.data() + size_t{node} * code_size_, code, code_size_);
+  } else {
+    encode_vector(type_, q, dims_, codes_.data() + size_t{node} * code_size_);
+  }
   links0_.resize(links0_.size() + 1 + max_links0_, 0);
   upper_at_.push_back(static_cast<uint32_t>(upper_.size()));
   upper_.resize(upper_.size() + size_t(level) * (1 + max_links_), 0);

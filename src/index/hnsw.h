@@ -122,6 +122,10 @@ class HnswIndex {
   // a removed id may be added again (an update: the old node stays a
   // tombstone). Non-finite components are an error too.
   Status add(int64_t id, const float* v);
+  // Inserts a code as stored (encoded_size(type(), dims()) bytes from
+  // encode_vector; for cosine, of an already normalised vector), byte for
+  // byte: a collection's index then scores exactly what its store holds.
+  Status add_code(int64_t id, const uint8_t* code);
   // Marks id removed: it is never returned again. not_found if absent.
   Status remove(int64_t id);
   bool contains(int64_t id) const;
@@ -160,6 +164,9 @@ class HnswIndex {
   // The level of a new node: one draw of rng_ per node, so the generator's
   // state after n nodes is the seed's advanced by n (open() restores it so).
   int draw_level();
+  // add() and add_code(): q is the vector as the graph scores it; code, if
+  // not null, is stored instead of q's encoding.
+  Status insert(int64_t id, const float* q, const uint8_t* code);
   // open(): checks that the arrays it copied in form a graph a search can
   // walk safely (counts, links, levels, entry point, tombstones, unique live
   // ids), and rebuilds the id lookup.

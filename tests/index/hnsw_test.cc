@@ -137,6 +137,31 @@ TEST(Hnsw, SameInputAndSeedGiveTheSameResults) {
   }
 }
 
+TEST(Hnsw, StoredCodesScoreAsTheirFlatIndexDoes) {
+  // A collection adds its stored codes byte for byte: scores must then equal
+  // FlatIndex's over the same codes, for every type.
+  const size_t d = 24;
+  const std::vector<float> base = clustered(600, d, 6, 11);
+  const std::vector<float> queries = clustered(20, d, 6, 12);
+  for (VectorType type : {VectorType::kF32, VectorType::kF16, VectorType::kI8}) {
+    FlatIndex flat(d, type, Metric::kCosine);
+    HnswIndex index(d, type, Metric::kCosine);
+    for (size_t r = 0; r < 600; ++r) {
+      flat.add_float(id_of(r), &base[r * d]);
+      ASSERT_TRUE(index.add_code(id_of(r), flat.code_at(r)).is_ok());
+    }
+    for (size_t i = 0; i < 20; ++i) {
+      const std::vector<Hit> want = flat.search(&queries[i * d], 5), got = index.search(&queries[i * d], 5, 600);
+      ASSERT_EQ(got.size(), want.size());
+      for (size_t j = 0; j < got.size(); ++j) {
+        EXPECT_EQ(got[j].id, want[j].id);
+        EXPECT_NEAR(got[j].score, want[j].score, 1e-5);
+      }
+    }
+    EXPECT_FALSE(index.add_code(id_of(0), flat.code_at(0)).is_ok());
+  }
+}
+
 TEST(Hnsw, ConcurrentSearchesMatchSerialOnes) {
   const size_t d = 24, nq = 64;
   const std::vector<float> base = clustered(2000, d, 10, 19);

@@ -378,7 +378,9 @@ int run_latency(const Args& a) {
       auto row = take(s.store->find_collection(a.collection), "collection");
       if (!row) return 1;
       s.row = *row;
-      s.index = take(search::CollectionIndex::load(*s.store, s.row), "index of " + a.dbs[i].path);
+      VectorIndexSettings exact;  // the stage timings are of exact search
+      exact.kind = "flat";
+      s.index = take(search::CollectionIndex::load(*s.store, s.row, exact), "index of " + a.dbs[i].path);
       if (!a.filter.empty()) s.allowed = take(filter_documents(*s.store, s.row.id, a.filter), "filter");
     }
     for (const std::string& q : queries) query_vectors.push_back(take(embedder->embed({q}, info.query_prompt), "embed"));

@@ -61,6 +61,32 @@ struct CollectionInfo {
   size_t chunks = 0;
 };
 
+// How a collection finds the chunks nearest a query (docs/vector-index.md):
+// exact search over every vector, or an HNSW graph saved beside the store.
+struct VectorIndexSettings {
+  std::string kind = "auto";  // auto (hnsw from `threshold` chunks on) | flat | hnsw
+  size_t threshold = 100000;
+  size_t M = 16;                 // HNSW links per node (2M on the bottom level)
+  size_t ef_construction = 200;  // HNSW beam width while building
+  size_t ef_search = 128;        // HNSW beam width while searching (SearchOptions::ef overrides)
+};
+
+struct VectorIndexInfo {
+  VectorIndexSettings settings;
+  std::string active;  // flat | hnsw: what searches use now
+  size_t chunks = 0;
+  int64_t store_generation = 0;
+  // hnsw only:
+  std::string path;     // the graph file beside the store
+  std::string load;     // how it was loaded: "opened", "caught up (+A -R)", "built (why)"
+  double load_seconds = 0;
+  size_t nodes = 0;       // graph nodes, tombstones included
+  size_t tombstones = 0;  // deleted or replaced chunks still in the graph
+  int max_level = -1;
+  size_t memory_bytes = 0;
+  size_t file_bytes = 0;
+};
+
 enum class OnError { kSkip, kFail };
 
 struct IngestOptions {
@@ -148,6 +174,9 @@ struct SearchOptions {
   // Dense and hybrid modes (the dense side); refused for l2 collections.
   // SearchReport::centering compares the result with the plain dense top k.
   bool center = false;
+  // HNSW beam width for this query (collections searched through a graph);
+  // 0 = the collection's ef_search. Larger = better recall, slower.
+  size_t ef = 0;
   bool explain = false;   // fill SearchHit::explanation (keyword terms) in keyword and hybrid modes
   bool snippets = true;   // fill SearchHit::chunk (false: ids, titles, scores, metadata only)
 };
@@ -296,6 +325,14 @@ class Collection {
   // measured against; `centered`: of centred vectors (SearchOptions::center;
   // refused for l2, where centering changes no distance).
   virtual Result<ScoreBackground> score_background(bool centered = false) = 0;
+  // The vector index: which kind searches use and, for HNSW, the graph's
+  // state (loaded, and caught up with the store, first).
+  virtual Result<VectorIndexInfo> vector_index_info() = 0;
+  // Stores new settings (if given) and rebuilds the HNSW graph from the
+  // stored vectors when the settings choose HNSW (a flat choice removes the
+  // graph file). `threads` 0 = all cores.
+  virtual Result<VectorIndexInfo> build_vector_index(const std::optional<VectorIndexSettings>& settings,
+                                                     int threads = 0) = 0;
   // Re-chunks and re-embeds every document with another model.
   virtual Result<IngestSummary> reembed(const EmbedderOptions& model, const IngestOptions& options) = 0;
 };

@@ -414,23 +414,103 @@ void print_keyword_info(const std::string& collection, const KeywordIndexInfo& k
                            collection, k.analyzer, k.documents, k.terms, k.postings, k.segments, k.average_length);
 }
 
+nlohmann::json vector_info_json(const VectorIndexInfo& v) {
+  nlohmann::json j = {{"active", v.active},
+                      {"chunks", v.chunks},
+                      {"store_generation", v.store_generation},
+                      {"settings",
+                       {{"kind", v.settings.kind},
+                        {"threshold", v.settings.threshold},
+                        {"M", v.settings.M},
+                        {"ef_construction", v.settings.ef_construction},
+                        {"ef_search", v.settings.ef_search}}}};
+  if (v.active == "hnsw") {
+    j["path"] = v.path;
+    j["load"] = v.load;
+    j["load_seconds"] = v.load_seconds;
+    j["nodes"] = v.nodes;
+    j["tombstones"] = v.tombstones;
+    j["max_level"] = v.max_level;
+    j["memory_bytes"] = v.memory_bytes;
+    j["file_bytes"] = v.file_bytes;
+  }
+  return j;
+}
+
+void print_vector_info(const std::string& collection, const VectorIndexInfo& v) {
+  const VectorIndexSettings& s = v.settings;
+  const std::string kind = s.kind == "auto" ? fmt::format("auto (hnsw from {} chunks)", s.threshold) : s.kind;
+  std::cout << fmt::format("vector index of {}\n  kind            {}\n  active          {} over {} chunks\n", collection,
+                           kind, v.active, v.chunks);
+  std::cout << fmt::format("  hnsw settings   M {}, ef-construction {}, ef-search {}\n", s.M, s.ef_construction,
+                           s.ef_search);
+  if (v.active != "hnsw") return;
+  std::cout << fmt::format("  file            {} ({:.1f} MB)\n  loaded          {} in {:.2f} s\n", v.path,
+                           static_cast<double>(v.file_bytes) / 1e6, v.load, v.load_seconds);
+  std::cout << fmt::format("  graph           {} nodes, {} tombstones, top level {}, {:.1f} MB in memory\n", v.nodes,
+                           v.tombstones, v.max_level, static_cast<double>(v.memory_bytes) / 1e6);
+}
+
 void add_index(CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand("index", "show or rebuild a collection's keyword index");
+  CLI::App* cmd = app.add_subcommand("index", "show, build or rebuild a collection's vector and keyword indexes");
   cmd->require_subcommand(1);
   struct Flags {
     DbFlag db;
-    std::string collection, analyzer;
+    std::string collection, analyzer, kind;
+    std::optional<size_t> threshold, m, ef_construction, ef_search;
+    int threads = 0;
     bool json = false;
   };
   auto f = std::make_shared<Flags>();
-  CLI::App* info = cmd->add_subcommand("info", "the keyword index's analyzer and size");
+  CLI::App* info = cmd->add_subcommand("info", "the vector index (exact or HNSW) and the keyword index");
   info->add_option("collection", f->collection, "collection name")->required();
   f->db.add_to(info);
   info->add_flag("--json", f->json, "print JSON");
   info->callback([f] {
     auto db = f->db.open();
     auto collection = take(db->open_collection(f->collection, nullptr));
-    print_keyword_info(f->collection, take(collection->keyword_index_info()), f->json);
+    const KeywordIndexInfo keyword = take(collection->keyword_index_info());
+    std::optional<VectorIndexInfo> vector;
+    if (collection->embedder() != nullptr) vector = take(collection->vector_index_info());
+    if (f->json) {
+      nlohmann::json j = keyword_info_json(f->collection, keyword);
+      if (vector) j["vector"] = vector_info_json(*vector);
+      std::cout << j.dump(2) << "\n";
+      return;
+    }
+    if (vector) print_vector_info(f->collection, *vector);
+    print_keyword_info(f->collection, keyword, false);
+  });
+  CLI::App* build = cmd->add_subcommand(
+      "build", "choose exact or HNSW search and (re)build the HNSW graph from the stored vectors");
+  build->add_option("collection", f->collection, "collection name")->required();
+  build->add_option("--kind", f->kind, "auto (HNSW from --threshold chunks on), flat (exact) or hnsw; default: keep")
+      ->check(CLI::IsMember({"auto", "flat", "hnsw"}));
+  build->add_option("--threshold", f->threshold, "auto: chunks from which HNSW is used (default 100000)");
+  build->add_option("--M", f->m, "HNSW links per node (default 16)")->check(CLI::Range(2, 256));
+  build->add_option("--ef-construction", f->ef_construction, "HNSW build beam width (default 200)")
+      ->check(CLI::Range(1, 100000));
+  build->add_option("--ef-search", f->ef_search, "HNSW search beam width (default 128)")->check(CLI::Range(1, 100000));
+  build->add_option("--threads", f->threads, "build threads (default: all cores)")->check(CLI::Range(0, 1024));
+  f->db.add_to(build);
+  build->add_flag("--json", f->json, "print JSON");
+  build->callback([f] {
+    auto db = f->db.open();
+    auto collection = take(db->open_collection(f->collection, nullptr));
+    if (collection->embedder() == nullptr)
+      throw CliError("collection " + f->collection + " has no vectors (a keyword-only collection); nothing to build");
+    VectorIndexSettings s = take(collection->vector_index_info()).settings;
+    if (!f->kind.empty()) s.kind = f->kind;
+    if (f->threshold) s.threshold = *f->threshold;
+    if (f->m) s.M = *f->m;
+    if (f->ef_construction) s.ef_construction = *f->ef_construction;
+    if (f->ef_search) s.ef_search = *f->ef_search;
+    const VectorIndexInfo v = take(collection->build_vector_index(s, f->threads));
+    if (f->json) {
+      std::cout << vector_info_json(v).dump(2) << "\n";
+      return;
+    }
+    print_vector_info(f->collection, v);
   });
   CLI::App* rebuild = cmd->add_subcommand("rebuild", "rebuild the keyword index from the stored documents");
   rebuild->add_option("collection", f->collection, "collection name")->required();

@@ -36,6 +36,9 @@ void SearchFlags::add_to(CLI::App* cmd, bool with_mode) {
       ->capture_default_str();
   cmd->add_option("--candidates", candidates,
                   "candidates each side passes to fusion, re-ranking and MMR (default: max(k, 100))");
+  cmd->add_option("--ef", ef, "HNSW beam width for collections searched through a graph (default: the collection's "
+                              "ef-search, simile index info)")
+      ->check(CLI::Range(1, 100000));
   cmd->add_option("--rerank", rerank, "re-rank with this cross-encoder (cache name or directory)");
   cmd->add_option("--rerank-top", rerank_top, "candidates the cross-encoder scores (default: max(k, 50))");
   cmd->add_option("--mmr", mmr,
@@ -56,6 +59,7 @@ void SearchFlags::apply(SearchOptions& options) const {
   options.fusion.method = take(parse_fusion_method(fusion));
   options.fusion.normalization = take(parse_normalization(normalize));
   options.candidates = candidates;
+  options.ef = ef;
   options.rerank = rerank;
   options.rerank_top = rerank_top;
   options.mmr_lambda = mmr;

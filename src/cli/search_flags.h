@@ -1,7 +1,7 @@
 // The ranking flags shared by `simile search` and `simile eval`: --mode, the
 // keyword rankings' parameters (--k1, --b, --tf, --idf, --cosine), hybrid
 // fusion (--fusion, --rrf-k, --weight, --normalize-scores, --candidates), re-ranking
-// (--rerank, --rerank-top), --mmr and --center.
+// (--rerank, --rerank-top), --mmr, --center and the HNSW beam width --ef.
 #pragma once
 
 #include <optional>
@@ -17,6 +17,7 @@ struct SearchFlags {
   KeywordRanking keyword;
   Fusion fusion_params;
   size_t candidates = 0;
+  size_t ef = 0;
   std::string rerank;
   size_t rerank_top = 0;
   std::optional<double> mmr;

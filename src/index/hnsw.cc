@@ -322,6 +322,20 @@ Status HnswIndex::add(int64_t id, const float* v) {
   return insert(id, prepare(v, unit), nullptr);
 }
 
+std::vector<int64_t> HnswIndex::live_ids() const {
+  std::vector<int64_t> out;
+  out.reserve(size());
+  for (size_t n = 0; n < ids_.size(); ++n)
+    if (removed_flags_[n] == 0) out.push_back(ids_[n]);
+  if (!ids_ascending_) std::sort(out.begin(), out.end());
+  return out;
+}
+
+const uint8_t* HnswIndex::code_of(int64_t id) const {
+  const std::optional<uint32_t> node = find(id);
+  return node ? code(*node) : nullptr;
+}
+
 Status HnswIndex::add_code(int64_t id, const uint8_t* code) {
   std::vector<float> v(dims_);
   decode_vectors(type_, code, 1, dims_, v.data());

@@ -115,7 +115,12 @@ class HnswIndex {
   // expected_generation (stale; rebuild or catch up from the store).
   // corrupt: anything else wrong (magic, version, size, checksum, a link or
   // count out of range). The file is checked in full before it is used.
+  // expected_generation kAnyGeneration accepts every generation (to catch a
+  // stale index up rather than rebuild it); saved_generation() tells which.
   static Result<std::unique_ptr<HnswIndex>> open(const std::string& path, uint64_t expected_generation);
+  static constexpr uint64_t kAnyGeneration = ~uint64_t{0};
+  // The generation the index was saved at (open()); 0 for a new index.
+  uint64_t saved_generation() const { return saved_generation_; }
 
   // Inserts v[dims] (normalised first for cosine, then encoded) under id.
   // An id that is present and not removed is an invalid-argument error;
@@ -129,6 +134,10 @@ class HnswIndex {
   // Marks id removed: it is never returned again. not_found if absent.
   Status remove(int64_t id);
   bool contains(int64_t id) const;
+  // The ids of the live nodes, ascending.
+  std::vector<int64_t> live_ids() const;
+  // The code of a live id (code_size bytes, the index's VectorType), or null.
+  const uint8_t* code_of(int64_t id) const;
 
   // The k best vectors for query[dims], best first (ties by smaller id),
   // searching with beam width max(ef, k). filter null = all. Nodes outside
@@ -217,6 +226,7 @@ class HnswIndex {
   bool ids_ascending_ = true;
   std::unordered_map<int64_t, uint32_t> node_of_;
   size_t removed_ = 0;
+  uint64_t saved_generation_ = 0;
   int max_level_ = -1;
   uint32_t entry_ = 0;
   std::mt19937_64 rng_;

@@ -204,7 +204,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::open(const std::string& path, uint
     return corrupt("file is " + std::to_string(size) + " bytes, its header implies " + std::to_string(l.size) +
                    " (records " + std::to_string(file_size) + ")");
   if (XXH3_64bits(p, l.checksum) != get64(p + l.checksum)) return corrupt("checksum mismatch");
-  if (generation != expected_generation)
+  if (expected_generation != kAnyGeneration && generation != expected_generation)
     return Status::failed_precondition("HNSW index " + path + " is stale: saved at store generation " +
                                        std::to_string(generation) + ", the store is at " +
                                        std::to_string(expected_generation));
@@ -222,6 +222,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::open(const std::string& path, uint
   copy_section(index->levels_, p + l.levels, n);
   copy_section(index->removed_flags_, p + l.tombstones, n);
   index->removed_ = removed;
+  index->saved_generation_ = generation;
   index->max_level_ = max_level;
   index->entry_ = entry;
   // The generator as add() left it: one draw per node (draw_level).

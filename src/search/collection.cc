@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "search/collection_impl.h"
+
+#include "search/collection_graph.h"
 #include "search/filter.h"
 #include "search/keyword_search.h"
 #include "search/related.h"
@@ -62,7 +65,9 @@ Status DatabaseImpl::drop(const std::string& name) {
   if (!row) return Status::not_found("no collection '" + name + "' in " + path());
   SIMILE_ASSIGN_OR_RETURN(auto shadow, store_->find_collection(".reembed." + name));
   if (shadow) SIMILE_RETURN_IF_ERROR(store_->drop_collection(shadow->id));
-  return store_->drop_collection(row->id);
+  SIMILE_RETURN_IF_ERROR(store_->drop_collection(row->id));
+  remove_graph_file(path(), row->id);
+  return Status::ok();
 }
 
 Result<std::unique_ptr<Collection>> DatabaseImpl::open_collection(const std::string& name,
@@ -215,9 +220,69 @@ Status CollectionImpl::reload_row() {
 Result<CollectionIndex*> CollectionImpl::index() {
   SIMILE_RETURN_IF_ERROR(reload_row());
   if (!index_ || index_->generation() != row_.generation) {
-    SIMILE_ASSIGN_OR_RETURN(index_, CollectionIndex::load(db_->store(), row_));
+    SIMILE_ASSIGN_OR_RETURN(VectorIndexSettings settings, db_->store().vector_index_settings(row_.id));
+    SIMILE_ASSIGN_OR_RETURN(index_, CollectionIndex::load(db_->store(), row_, settings, false, threads_));
   }
   return index_.get();
+}
+
+Status CollectionImpl::catch_up_graph() {
+  if (!embedder_) return Status::ok();
+  SIMILE_ASSIGN_OR_RETURN(VectorIndexSettings settings, db_->store().vector_index_settings(row_.id));
+  SIMILE_RETURN_IF_ERROR(reload_row());
+  store::CollectionRow counted = row_;
+  SIMILE_RETURN_IF_ERROR(db_->store().count(counted));
+  if (!uses_graph(settings, counted.info.chunks)) {
+    // Below the threshold again (or set to flat): a graph file would only go stale.
+    remove_graph_file(db_->store().path(), row_.id);
+    return Status::ok();
+  }
+  return index().status();
+}
+
+Result<VectorIndexInfo> CollectionImpl::vector_index_info() {
+  SIMILE_RETURN_IF_ERROR(require_vectors("a vector index"));
+  SIMILE_ASSIGN_OR_RETURN(CollectionIndex * idx, index());
+  SIMILE_ASSIGN_OR_RETURN(VectorIndexSettings settings, db_->store().vector_index_settings(row_.id));
+  VectorIndexInfo info;
+  info.settings = settings;
+  info.chunks = idx->chunks();
+  info.store_generation = row_.generation;
+  const HnswIndex* graph = idx->graph();
+  info.active = graph ? "hnsw" : "flat";
+  if (graph) {
+    info.path = graph_path(db_->store().path(), row_.id);
+    info.load = idx->graph_load();
+    info.load_seconds = idx->graph_seconds();
+    info.nodes = graph->nodes();
+    info.tombstones = graph->nodes() - graph->size();
+    info.max_level = graph->max_level();
+    info.memory_bytes = graph->memory_bytes();
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(info.path, ec);
+    info.file_bytes = ec ? 0 : static_cast<size_t>(bytes);
+  }
+  return info;
+}
+
+Result<VectorIndexInfo> CollectionImpl::build_vector_index(const std::optional<VectorIndexSettings>& settings,
+                                                           int threads) {
+  SIMILE_RETURN_IF_ERROR(require_vectors("a vector index"));
+  SIMILE_RETURN_IF_ERROR(reload_row());
+  if (settings) {
+    SIMILE_RETURN_IF_ERROR(check_vector_index_settings(*settings));
+    SIMILE_RETURN_IF_ERROR(db_->store().set_vector_index_settings(row_.id, *settings));
+  }
+  SIMILE_ASSIGN_OR_RETURN(VectorIndexSettings current, db_->store().vector_index_settings(row_.id));
+  store::CollectionRow counted = row_;
+  SIMILE_RETURN_IF_ERROR(db_->store().count(counted));
+  index_.reset();
+  if (!uses_graph(current, counted.info.chunks)) {
+    remove_graph_file(db_->store().path(), row_.id);
+  } else {
+    SIMILE_ASSIGN_OR_RETURN(index_, CollectionIndex::load(db_->store(), row_, current, true, threads));
+  }
+  return vector_index_info();
 }
 
 Status CollectionImpl::refresh_related_lists() {
@@ -229,10 +294,13 @@ Status CollectionImpl::refresh_related_lists() {
 Result<IngestSummary> CollectionImpl::add(const std::vector<std::string>& inputs, const IngestOptions& options) {
   SIMILE_RETURN_IF_ERROR(reload_row());
   auto summary = store::ingest(target(), inputs, options);
-  // Lists are refreshed even after a failed ingest: its committed documents count.
+  // Lists and the graph are brought up to date even after a failed ingest:
+  // its committed documents count.
   Status related = refresh_related_lists();
+  Status graph = catch_up_graph();
   if (!summary.is_ok()) return summary;
   if (!related.is_ok()) return related.with_context("updating related documents");
+  if (!graph.is_ok()) return graph.with_context("updating the vector index");
   return summary;
 }
 
@@ -240,6 +308,7 @@ Result<size_t> CollectionImpl::remove(const std::vector<std::string>& ids) {
   SIMILE_RETURN_IF_ERROR(reload_row());
   SIMILE_ASSIGN_OR_RETURN(size_t n, db_->store().delete_documents(row_.id, ids, row_.info.related_k > 0));
   SIMILE_RETURN_IF_ERROR(refresh_related_lists());
+  SIMILE_RETURN_IF_ERROR(catch_up_graph().with_context("updating the vector index"));
   return n;
 }
 
@@ -443,6 +512,7 @@ Result<IngestSummary> CollectionImpl::reembed(const EmbedderOptions& model, cons
                                .run());
     SIMILE_RETURN_IF_ERROR(tx.commit());
   }
+  remove_graph_file(st.path(), row_.id);
   const IngestSummary summary = ingester.summary();
   embedder_ = std::move(shadow->embedder_);
   chunk_tokenizer_ = std::move(shadow->chunk_tokenizer_);

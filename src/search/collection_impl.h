@@ -66,6 +66,9 @@ class CollectionImpl : public Collection {
   Result<KeywordIndexInfo> keyword_index_info() override;
   Result<KeywordIndexInfo> rebuild_keyword_index(const std::string& analyzer) override;
   Result<ScoreBackground> score_background(bool centered) override;
+  Result<VectorIndexInfo> vector_index_info() override;
+  Result<VectorIndexInfo> build_vector_index(const std::optional<VectorIndexSettings>& settings,
+                                             int threads) override;
 
   void set_threads(int threads) { threads_ = threads; }
 
@@ -83,6 +86,9 @@ class CollectionImpl : public Collection {
  private:
   Result<CollectionIndex*> index();  // loaded, and reloaded when the store changed
   Status reload_row();
+  // After a write: loads the graph (caught up and saved) when the collection
+  // searches through one, so the next search opens a fresh file.
+  Status catch_up_graph();
   Status refresh_related_lists();
   Result<std::vector<int64_t>> allowed_documents(const std::string& filter);
   Result<SearchHit> hit(int64_t document, int64_t chunk, float score, bool snippet = true);

@@ -265,7 +265,7 @@ Result<std::vector<DocumentHit>> CollectionImpl::dense_candidates(const std::str
   if (options.center) {
     SIMILE_ASSIGN_OR_RETURN(docs, idx->search_centered(vec.data(), depth, allowed));
   } else {
-    SIMILE_ASSIGN_OR_RETURN(docs, idx->search(vec.data(), depth, allowed, db_->store()));
+    SIMILE_ASSIGN_OR_RETURN(docs, idx->search(vec.data(), depth, allowed, db_->store(), nullptr, options.ef));
   }
   // dense_score() places each score in the background of the same vectors.
   dense_background_ = idx->background(options.center);
@@ -273,7 +273,7 @@ Result<std::vector<DocumentHit>> CollectionImpl::dense_candidates(const std::str
   if (options.center) {
     // What centering changed: the plain dense top k against the centred one.
     const StageTimer compare;
-    SIMILE_ASSIGN_OR_RETURN(auto plain, idx->search(vec.data(), options.k, allowed, db_->store()));
+    SIMILE_ASSIGN_OR_RETURN(auto plain, idx->search(vec.data(), options.k, allowed, db_->store(), nullptr, options.ef));
     std::unordered_map<int64_t, size_t> centred_rank;
     for (size_t r = 0; r < std::min(options.k, docs.size()); ++r) centred_rank[docs[r].document] = r;
     SearchReport::Centering c;

@@ -49,9 +49,16 @@ float quantile(const std::vector<float>& sorted, double q) {
 }  // namespace
 
 ScoreBackground sample_background(const FlatIndex& index, const std::vector<int64_t>& document_of) {
-  SIMILE_CHECK(document_of.size() == index.size());
-  const size_t n = index.size();
-  const size_t dims = index.dims();
+  return sample_background(
+      ChunkCodes{index.size(), index.dims(), index.type(), index.metric(),
+                 [&](size_t p) { return index.id_at(p); }, [&](size_t p) { return index.code_at(p); }},
+      document_of);
+}
+
+ScoreBackground sample_background(const ChunkCodes& index, const std::vector<int64_t>& document_of) {
+  SIMILE_CHECK(document_of.size() == index.size);
+  const size_t n = index.size;
+  const size_t dims = index.dims;
   // Chunks grouped by document, in an order that does not depend on how the
   // index was loaded.
   std::vector<size_t> order(n);
@@ -78,10 +85,10 @@ ScoreBackground sample_background(const FlatIndex& index, const std::vector<int6
 
   std::vector<float> a(dims), b(dims);
   auto score = [&](size_t x, size_t y) {
-    decode_vectors(index.type(), index.code_at(order[x]), 1, dims, a.data());
-    decode_vectors(index.type(), index.code_at(order[y]), 1, dims, b.data());
-    const double s = similarity(a.data(), b.data(), dims, index.metric());
-    return static_cast<float>(index.metric() == Metric::kL2 ? -s : s);
+    decode_vectors(index.type, index.code_at(order[x]), 1, dims, a.data());
+    decode_vectors(index.type, index.code_at(order[y]), 1, dims, b.data());
+    const double s = similarity(a.data(), b.data(), dims, index.metric);
+    return static_cast<float>(index.metric == Metric::kL2 ? -s : s);
   };
   ScoreBackground out;
   std::vector<float>& sample = out.sample;

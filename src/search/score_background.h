@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "index/flat_index.h"
@@ -25,6 +26,16 @@ inline constexpr size_t kBackgroundPairs = 20000;
 // Fewer pairs than this (e.g. two one-chunk documents) is no background.
 inline constexpr size_t kMinBackgroundPairs = 10;
 
+// Vectors in their stored encoding, by position: a FlatIndex's, or the codes
+// an HNSW graph holds for a collection's chunks.
+struct ChunkCodes {
+  size_t size = 0, dims = 0;
+  VectorType type = VectorType::kF32;
+  Metric metric = Metric::kCosine;
+  std::function<int64_t(size_t)> id_at;
+  std::function<const uint8_t*(size_t)> code_at;
+};
+
 // The background of the vectors in `index` (decoded from its stored type, so
 // f16 and int8 codes are scored as the floats they stand for). document_of[p]
 // is the document of the vector at position p; pairs within one document are
@@ -32,6 +43,7 @@ inline constexpr size_t kMinBackgroundPairs = 10;
 // distance, as FlatIndex reports them. All pairs when there are at most
 // kBackgroundPairs of them, else kBackgroundPairs drawn uniformly with
 // replacement. Sets every field but `centered` and `center`.
+ScoreBackground sample_background(const ChunkCodes& index, const std::vector<int64_t>& document_of);
 ScoreBackground sample_background(const FlatIndex& index, const std::vector<int64_t>& document_of);
 
 }  // namespace simile::search

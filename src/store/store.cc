@@ -10,7 +10,7 @@ namespace simile::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE simile_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -93,6 +93,20 @@ CREATE TABLE keyword_segments(
 CREATE INDEX keyword_segments_by_collection ON keyword_segments(collection_id);
 )sql";
 
+// Schema 3 added the vector index settings and the chunk id high-water mark
+// (chunk ids are never reused, so a saved graph can be caught up by ids).
+constexpr const char* kVectorIndexSchema = R"sql(
+CREATE TABLE vector_index(
+  collection_id INTEGER PRIMARY KEY REFERENCES collections(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  threshold INTEGER NOT NULL,
+  m INTEGER NOT NULL,
+  ef_construction INTEGER NOT NULL,
+  ef_search INTEGER NOT NULL
+);
+INSERT INTO simile_meta(key, value) SELECT 'chunk_id_high_water', coalesce(max(id), 0) FROM chunks;
+)sql";
+
 // Segments merge in tiers: this many of one level become one of the next.
 constexpr int64_t kMergeFanIn = 4;
 
@@ -118,6 +132,7 @@ Status create_or_check_schema(sqlite::Database& db) {
       return Status::invalid_argument(db.path() + " is a SQLite database, but not a simile one");
     SIMILE_RETURN_IF_ERROR(db.exec(kSchema));
     SIMILE_RETURN_IF_ERROR(db.exec(kKeywordSchema));
+    SIMILE_RETURN_IF_ERROR(db.exec(kVectorIndexSchema));
     SIMILE_ASSIGN_OR_RETURN(auto put, db.prepare("INSERT INTO simile_meta(key, value) VALUES('schema_version', ?)"));
     SIMILE_RETURN_IF_ERROR(put.bind(1, std::to_string(kSchemaVersion)).run());
     return tx.commit();
@@ -125,12 +140,17 @@ Status create_or_check_schema(sqlite::Database& db) {
   SIMILE_ASSIGN_OR_RETURN(auto get, db.prepare("SELECT value FROM simile_meta WHERE key='schema_version'"));
   SIMILE_ASSIGN_OR_RETURN(bool has, get.step());
   if (!has) return Status::corrupt(db.path() + ": no schema_version in simile_meta");
-  const std::string version = get.column_text(0);
+  std::string version = get.column_text(0);
   if (version == "1") {
     SIMILE_RETURN_IF_ERROR(db.exec("ALTER TABLE collections ADD COLUMN analyzer TEXT NOT NULL DEFAULT ''"));
     SIMILE_RETURN_IF_ERROR(db.exec("ALTER TABLE collections ADD COLUMN keyword_pending INTEGER NOT NULL DEFAULT 0"));
     SIMILE_RETURN_IF_ERROR(db.exec(kKeywordSchema));
     SIMILE_RETURN_IF_ERROR(db.exec("UPDATE simile_meta SET value = '2' WHERE key = 'schema_version'"));
+    version = "2";
+  }
+  if (version == "2") {
+    SIMILE_RETURN_IF_ERROR(db.exec(kVectorIndexSchema));
+    SIMILE_RETURN_IF_ERROR(db.exec("UPDATE simile_meta SET value = '3' WHERE key = 'schema_version'"));
     return tx.commit();
   }
   if (version != std::to_string(kSchemaVersion))
@@ -334,7 +354,8 @@ Status Store::write_documents(int64_t collection, const std::vector<DocumentWrit
                                                    "VALUES(?,?,?,?,?,?,?,?,?)"));
   SIMILE_ASSIGN_OR_RETURN(auto add_chunk,
                           db_.prepare("INSERT INTO chunks(collection_id, document_id, seq, byte_begin, byte_end, "
-                                      "char_begin, char_end, vector, exact) VALUES(?,?,?,?,?,?,?,?,?)"));
+                                      "char_begin, char_end, vector, exact, id) VALUES(?,?,?,?,?,?,?,?,?,?)"));
+  SIMILE_ASSIGN_OR_RETURN(int64_t chunk_id, chunk_id_high_water());
   SIMILE_ASSIGN_OR_RETURN(
       auto mark, db_.prepare("UPDATE documents SET related_stale = max(related_stale, 1) WHERE id IN "
                              "(SELECT document_id FROM related WHERE related_id = ?)"));
@@ -378,12 +399,71 @@ Status Store::write_documents(int64_t collection, const std::vector<DocumentWrit
         add_chunk.bind_null(9);
       else
         add_chunk.bind_blob(9, c.exact.data(), c.exact.size());
+      add_chunk.bind(10, ++chunk_id);
       SIMILE_RETURN_IF_ERROR(add_chunk.run());
     }
   }
+  SIMILE_ASSIGN_OR_RETURN(auto high, db_.prepare("UPDATE simile_meta SET value = ? WHERE key = 'chunk_id_high_water'"));
+  SIMILE_RETURN_IF_ERROR(high.bind(1, std::to_string(chunk_id)).run());
   SIMILE_RETURN_IF_ERROR(add_keyword_segment(collection, version, keyword));
   SIMILE_RETURN_IF_ERROR(bump_generation(collection));
   return tx.commit();
+}
+
+Result<int64_t> Store::chunk_id_high_water() {
+  // max(id) too: a chunk written by a simile before schema 3 raised no mark.
+  SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT max(coalesce((SELECT max(id) FROM chunks), 0), "
+                                              "(SELECT CAST(value AS INTEGER) FROM simile_meta "
+                                              "WHERE key = 'chunk_id_high_water'))"));
+  SIMILE_ASSIGN_OR_RETURN(bool row, s.step());
+  return row ? s.column_int(0) : 0;
+}
+
+Result<VectorIndexSettings> Store::vector_index_settings(int64_t collection) {
+  SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT kind, threshold, m, ef_construction, ef_search FROM "
+                                              "vector_index WHERE collection_id = ?"));
+  s.bind(1, collection);
+  SIMILE_ASSIGN_OR_RETURN(bool row, s.step());
+  VectorIndexSettings v;
+  if (!row) return v;
+  v.kind = s.column_text(0);
+  v.threshold = static_cast<size_t>(s.column_int(1));
+  v.M = static_cast<size_t>(s.column_int(2));
+  v.ef_construction = static_cast<size_t>(s.column_int(3));
+  v.ef_search = static_cast<size_t>(s.column_int(4));
+  return v;
+}
+
+Status Store::set_vector_index_settings(int64_t collection, const VectorIndexSettings& v) {
+  SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare("INSERT OR REPLACE INTO vector_index(collection_id, kind, threshold, m, "
+                                              "ef_construction, ef_search) VALUES(?,?,?,?,?,?)"));
+  s.bind(1, collection).bind(2, v.kind).bind(3, static_cast<int64_t>(v.threshold));
+  s.bind(4, static_cast<int64_t>(v.M)).bind(5, static_cast<int64_t>(v.ef_construction));
+  s.bind(6, static_cast<int64_t>(v.ef_search));
+  return s.run();
+}
+
+Status Store::for_each_chunk(int64_t collection, const std::function<void(int64_t chunk_id, int64_t document)>& fn) {
+  SIMILE_ASSIGN_OR_RETURN(auto s,
+                          db_.prepare("SELECT id, document_id FROM chunks WHERE collection_id = ? ORDER BY id"));
+  s.bind(1, collection);
+  for (;;) {
+    SIMILE_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) return Status::ok();
+    fn(s.column_int(0), s.column_int(1));
+  }
+}
+
+Status Store::for_each_vector_of(const std::vector<int64_t>& chunk_ids,
+                                 const std::function<Status(int64_t chunk_id, std::string_view vector)>& fn) {
+  SIMILE_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT vector FROM chunks WHERE id = ?"));
+  for (int64_t id : chunk_ids) {
+    s.reset();
+    s.bind(1, id);
+    SIMILE_ASSIGN_OR_RETURN(bool row, s.step());
+    if (row) SIMILE_RETURN_IF_ERROR(fn(id, s.column_blob(0)));
+  }
+  return Status::ok();
 }
 
 Result<int64_t> Store::next_version(int64_t collection) {

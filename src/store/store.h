@@ -91,6 +91,14 @@ class Store {
   // all: fn(chunk_id, blob) for each id that has one.
   Status for_each_exact(const std::vector<int64_t>& chunk_ids,
                         const std::function<Status(int64_t chunk_id, std::string_view exact)>& fn);
+  // Every chunk id of a collection with its document, in chunk id order.
+  Status for_each_chunk(int64_t collection, const std::function<void(int64_t chunk_id, int64_t document)>& fn);
+  // The stored vectors of these chunks (skipping ids that are gone).
+  Status for_each_vector_of(const std::vector<int64_t>& chunk_ids,
+                            const std::function<Status(int64_t chunk_id, std::string_view vector)>& fn);
+  // The vector index settings of a collection (defaults when never set).
+  Result<VectorIndexSettings> vector_index_settings(int64_t collection);
+  Status set_vector_index_settings(int64_t collection, const VectorIndexSettings& settings);
   // Every document id and stored vector of a collection, in chunk id order.
   Status for_each_vector(int64_t collection,
                          const std::function<void(int64_t chunk_id, int64_t document, std::string_view vector)>& fn);
@@ -120,6 +128,10 @@ class Store {
   // Never for a statement still being stepped by a caller up the stack.
   Result<sqlite::Statement*> cached(const char* sql);
   Status bump_generation(int64_t collection);
+  // The highest chunk id ever given out: write_documents numbers new chunks
+  // above it, so an id once deleted never comes back (a saved vector index
+  // can then be caught up by comparing ids).
+  Result<int64_t> chunk_id_high_water();
   Status clear_keyword_index(int64_t collection);
   Result<int64_t> next_version(int64_t collection);
   // Inside a write transaction: keyword_docs rows and one new segment.

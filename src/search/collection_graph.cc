@@ -1,0 +1,148 @@
+#include "search/collection_graph.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <iterator>
+
+#include "search/collection_index.h"
+
+namespace simile::search {
+
+namespace {
+
+// Catching up costs an insert per added chunk and leaves a tombstone per
+// removed one; past these shares of the graph a fresh build is as cheap and
+// gives a graph without dead nodes.
+constexpr double kMaxCatchUpShare = 0.5;
+constexpr double kMaxTombstoneShare = 0.2;
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Adds the stored vectors of `ids` to the graph.
+Status add_stored(store::Store& store, const store::CollectionRow& row, HnswIndex& graph,
+                  const std::vector<int64_t>& ids) {
+  return store.for_each_vector_of(ids, [&](int64_t chunk, std::string_view blob) -> Status {
+    const auto* code = reinterpret_cast<const uint8_t*>(blob.data());
+    SIMILE_RETURN_IF_ERROR(check_encoded(graph.type(), code, blob.size(), graph.dims())
+                               .with_context(store.path() + ": chunk " + std::to_string(chunk)));
+    return graph.add_code(chunk, code);
+  });
+}
+
+Result<std::unique_ptr<HnswIndex>> build(store::Store& store, const store::CollectionRow& row,
+                                         const VectorIndexSettings& settings, size_t chunks) {
+  SIMILE_ASSIGN_OR_RETURN(VectorType type, parse_vector_type(row.info.vector_type));
+  SIMILE_ASSIGN_OR_RETURN(Metric metric, parse_collection_metric(row.info.metric));
+  HnswParams params;
+  params.M = settings.M;
+  params.ef_construction = settings.ef_construction;
+  auto graph = std::make_unique<HnswIndex>(row.info.dims, type, metric, params);
+  graph->reserve(chunks);
+  Status bad = Status::ok();
+  SIMILE_RETURN_IF_ERROR(store.for_each_vector(row.id, [&](int64_t chunk, int64_t, std::string_view blob) {
+    if (!bad.is_ok()) return;
+    const auto* code = reinterpret_cast<const uint8_t*>(blob.data());
+    bad = check_encoded(type, code, blob.size(), row.info.dims);
+    if (!bad.is_ok()) {
+      bad = bad.with_context(store.path() + ": chunk " + std::to_string(chunk));
+      return;
+    }
+    bad = graph->add_code(chunk, code);
+  }));
+  if (!bad.is_ok()) return bad;
+  return graph;
+}
+
+// Why an intact graph file cannot serve this collection, or "" if it can.
+std::string mismatch(const HnswIndex& graph, const store::CollectionRow& row, const VectorIndexSettings& settings) {
+  auto type = parse_vector_type(row.info.vector_type);
+  auto metric = parse_collection_metric(row.info.metric);
+  if (graph.dims() != row.info.dims || !type.is_ok() || graph.type() != type.value() || !metric.is_ok() ||
+      graph.metric() != metric.value())
+    return "the file is of other vectors";
+  if (graph.params().M != settings.M || graph.params().ef_construction != std::max(settings.ef_construction, settings.M))
+    return "the settings changed";
+  return "";
+}
+
+}  // namespace
+
+std::string graph_path(const std::string& store_path, int64_t collection) {
+  return store_path + ".c" + std::to_string(collection) + ".hnsw";
+}
+
+void remove_graph_file(const std::string& store_path, int64_t collection) {
+  std::error_code ec;
+  std::filesystem::remove(graph_path(store_path, collection), ec);
+}
+
+bool uses_graph(const VectorIndexSettings& settings, size_t chunks) {
+  if (settings.kind == "hnsw") return true;
+  if (settings.kind == "flat") return false;
+  return chunks >= settings.threshold;
+}
+
+Status check_vector_index_settings(const VectorIndexSettings& s) {
+  if (s.kind != "auto" && s.kind != "flat" && s.kind != "hnsw")
+    return Status::invalid_argument("unknown vector index kind '" + s.kind + "' (use auto, flat or hnsw)");
+  if (s.M < 2 || s.M > 256) return Status::invalid_argument("M must be between 2 and 256");
+  if (s.ef_construction < 1 || s.ef_construction > 100000)
+    return Status::invalid_argument("ef-construction must be between 1 and 100000");
+  if (s.ef_search < 1 || s.ef_search > 100000) return Status::invalid_argument("ef-search must be between 1 and 100000");
+  return Status::ok();
+}
+
+Result<LoadedGraph> load_graph(store::Store& store, const store::CollectionRow& row,
+                               const VectorIndexSettings& settings, const std::vector<int64_t>& chunks, bool rebuild,
+                               int /*threads*/) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string path = graph_path(store.path(), row.id);
+  const auto generation = static_cast<uint64_t>(row.generation);
+  LoadedGraph out;
+  std::string why = "requested";
+  if (!rebuild) {
+    auto opened = HnswIndex::open(path, HnswIndex::kAnyGeneration);
+    if (!opened.is_ok()) {
+      why = opened.status().code() == Status::Code::kNotFound ? "no file" : opened.status().message();
+    } else if (std::string m = mismatch(*opened.value(), row, settings); !m.empty()) {
+      why = m;
+    } else {
+      out.graph = std::move(opened).value();
+      if (out.graph->saved_generation() == generation) {
+        out.how = "opened";
+        out.seconds = seconds_since(start);
+        return out;
+      }
+      // Stale: the chunks added since are the ids the graph lacks, the
+      // chunks deleted (or replaced) the live ids the store lacks.
+      const std::vector<int64_t> live = out.graph->live_ids();
+      std::vector<int64_t> added, removed;
+      std::set_difference(chunks.begin(), chunks.end(), live.begin(), live.end(), std::back_inserter(added));
+      std::set_difference(live.begin(), live.end(), chunks.begin(), chunks.end(), std::back_inserter(removed));
+      const double nodes = static_cast<double>(std::max<size_t>(out.graph->nodes(), 1));
+      const double tombstones = static_cast<double>(out.graph->nodes() - out.graph->size() + removed.size());
+      if (static_cast<double>(added.size() + removed.size()) > kMaxCatchUpShare * nodes ||
+          tombstones > kMaxTombstoneShare * (nodes + static_cast<double>(added.size()))) {
+        why = "too much changed to catch up";
+        out.graph.reset();
+      } else {
+        for (int64_t id : removed) SIMILE_RETURN_IF_ERROR(out.graph->remove(id));
+        SIMILE_RETURN_IF_ERROR(add_stored(store, row, *out.graph, added));
+        out.how = "caught up (+" + std::to_string(added.size()) + " -" + std::to_string(removed.size()) + ")";
+      }
+    }
+  }
+  if (!out.graph) {
+    SIMILE_ASSIGN_OR_RETURN(out.graph, build(store, row, settings, chunks.size()));
+    out.how = "built (" + why + ")";
+  }
+  const Status saved = out.graph->save(path, generation);
+  if (!saved.is_ok()) out.how += "; not saved: " + saved.message();
+  out.seconds = seconds_since(start);
+  return out;
+}
+
+}  // namespace simile::search

@@ -333,6 +333,9 @@ class Collection {
   // graph file). `threads` 0 = all cores.
   virtual Result<VectorIndexInfo> build_vector_index(const std::optional<VectorIndexSettings>& settings,
                                                      int threads = 0) = 0;
+  // Called while an operation (any of them: a search, a write, info) builds
+  // or catches up the HNSW graph: (chunks inserted, chunks to insert).
+  virtual void set_index_progress(std::function<void(size_t done, size_t total)> progress) = 0;
   // Re-chunks and re-embeds every document with another model.
   virtual Result<IngestSummary> reembed(const EmbedderOptions& model, const IngestOptions& options) = 0;
 };

@@ -87,6 +87,14 @@ nlohmann::json summary_json(const IngestSummary& s) {
           {"seconds", s.seconds}, {"interrupted", s.interrupted}};
 }
 
+// Draws a bar while the command builds or catches up the collection's HNSW
+// graph (a search or write may have to: docs/vector-index.md).
+std::unique_ptr<ProgressBar> show_index_progress(Collection& collection, bool enabled = true) {
+  auto bar = std::make_unique<ProgressBar>("chunks indexed", enabled);
+  collection.set_index_progress([b = bar.get()](size_t done, size_t total) { b->update(done, total); });
+  return bar;
+}
+
 void add_add(CLI::App& app) {
   struct Flags {
     DbFlag db;
@@ -137,6 +145,7 @@ void add_add(CLI::App& app) {
     StopSignals signals;  // before the model starts worker threads
     auto db = f->db.open();
     auto collection = take(db->open_collection(f->collection, &f->settings, runtime));
+    const auto index_bar = show_index_progress(*collection, !f->quiet);
     std::vector<std::string> inputs = f->inputs;
     if (inputs.empty()) {
       if (isatty(STDIN_FILENO) == 1) throw CliError("nothing to add: give files or directories, or - for stdin");
@@ -194,6 +203,7 @@ void add_delete(CLI::App& app) {
   cmd->callback([f] {
     auto db = f->db.open();
     auto collection = take(db->open_collection(f->collection, nullptr));
+    const auto index_bar = show_index_progress(*collection);
     size_t n = take(collection->remove(f->ids));
     std::cerr << fmt::format("{}: deleted {} of {} documents\n", f->collection, n, f->ids.size());
   });
@@ -226,6 +236,7 @@ void add_search(CLI::App& app) {
     EmbedderOptions runtime;
     runtime.threads = f->threads;
     auto collection = take(db->open_collection(f->collection, nullptr, runtime));
+    const auto index_bar = show_index_progress(*collection);
     SearchOptions options = f->search;
     f->ranking.apply(options);
     SearchReport report;
@@ -252,6 +263,7 @@ void add_similar(CLI::App& app) {
   cmd->callback([f] {
     auto db = f->db.open();
     auto collection = take(db->open_collection(f->collection, nullptr));
+    const auto index_bar = show_index_progress(*collection);
     print_hits(take(collection->similar(f->id, f->search)), f->json, collection->info().metric == "l2");
   });
 }
@@ -274,6 +286,7 @@ void add_related(CLI::App& app) {
   cmd->callback([f] {
     auto db = f->db.open();
     auto collection = take(db->open_collection(f->collection, nullptr));
+    const auto index_bar = show_index_progress(*collection);
     if (!f->show.empty()) {
       print_hits(take(collection->related(f->show)), f->json, collection->info().metric == "l2");
       return;
@@ -469,6 +482,7 @@ void add_index(CLI::App& app) {
   info->callback([f] {
     auto db = f->db.open();
     auto collection = take(db->open_collection(f->collection, nullptr));
+    const auto index_bar = show_index_progress(*collection);
     const KeywordIndexInfo keyword = take(collection->keyword_index_info());
     std::optional<VectorIndexInfo> vector;
     if (collection->embedder() != nullptr) vector = take(collection->vector_index_info());
@@ -497,6 +511,7 @@ void add_index(CLI::App& app) {
   build->callback([f] {
     auto db = f->db.open();
     auto collection = take(db->open_collection(f->collection, nullptr));
+    const auto index_bar = show_index_progress(*collection);
     if (collection->embedder() == nullptr)
       throw CliError("collection " + f->collection + " has no vectors (a keyword-only collection); nothing to build");
     VectorIndexSettings s = take(collection->vector_index_info()).settings;
@@ -520,6 +535,7 @@ void add_index(CLI::App& app) {
   rebuild->callback([f] {
     auto db = f->db.open();
     auto collection = take(db->open_collection(f->collection, nullptr));
+    const auto index_bar = show_index_progress(*collection);
     print_keyword_info(f->collection, take(collection->rebuild_keyword_index(f->analyzer)), f->json);
   });
 }

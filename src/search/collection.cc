@@ -221,7 +221,10 @@ Result<CollectionIndex*> CollectionImpl::index() {
   SIMILE_RETURN_IF_ERROR(reload_row());
   if (!index_ || index_->generation() != row_.generation) {
     SIMILE_ASSIGN_OR_RETURN(VectorIndexSettings settings, db_->store().vector_index_settings(row_.id));
-    SIMILE_ASSIGN_OR_RETURN(index_, CollectionIndex::load(db_->store(), row_, settings, false, threads_));
+    GraphBuild how;
+    how.threads = threads_;
+    how.progress = index_progress_;
+    SIMILE_ASSIGN_OR_RETURN(index_, CollectionIndex::load(db_->store(), row_, settings, how));
   }
   return index_.get();
 }
@@ -280,7 +283,11 @@ Result<VectorIndexInfo> CollectionImpl::build_vector_index(const std::optional<V
   if (!uses_graph(current, counted.info.chunks)) {
     remove_graph_file(db_->store().path(), row_.id);
   } else {
-    SIMILE_ASSIGN_OR_RETURN(index_, CollectionIndex::load(db_->store(), row_, current, true, threads));
+    GraphBuild how;
+    how.rebuild = true;
+    how.threads = threads;
+    how.progress = index_progress_;
+    SIMILE_ASSIGN_OR_RETURN(index_, CollectionIndex::load(db_->store(), row_, current, how));
   }
   return vector_index_info();
 }

@@ -21,19 +21,32 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Adds the stored vectors of `ids` to the graph.
-Status add_stored(store::Store& store, const store::CollectionRow& row, HnswIndex& graph,
-                  const std::vector<int64_t>& ids) {
-  return store.for_each_vector_of(ids, [&](int64_t chunk, std::string_view blob) -> Status {
+// Reports progress every this many inserts (and at the end).
+constexpr size_t kProgressEvery = 1000;
+
+// Inserts a stored vector into the graph, checked first.
+class Inserter {
+ public:
+  Inserter(const store::Store& store, HnswIndex& graph, size_t total, const GraphBuild& how)
+      : path_(store.path()), graph_(graph), total_(total), how_(how) {}
+  Status add(int64_t chunk, std::string_view blob) {
     const auto* code = reinterpret_cast<const uint8_t*>(blob.data());
-    SIMILE_RETURN_IF_ERROR(check_encoded(graph.type(), code, blob.size(), graph.dims())
-                               .with_context(store.path() + ": chunk " + std::to_string(chunk)));
-    return graph.add_code(chunk, code);
-  });
-}
+    SIMILE_RETURN_IF_ERROR(check_encoded(graph_.type(), code, blob.size(), graph_.dims())
+                               .with_context(path_ + ": chunk " + std::to_string(chunk)));
+    SIMILE_RETURN_IF_ERROR(graph_.add_code(chunk, code));
+    if (how_.progress && (++done_ % kProgressEvery == 0 || done_ == total_)) how_.progress(done_, total_);
+    return Status::ok();
+  }
+
+ private:
+  std::string path_;
+  HnswIndex& graph_;
+  size_t total_, done_ = 0;
+  const GraphBuild& how_;
+};
 
 Result<std::unique_ptr<HnswIndex>> build(store::Store& store, const store::CollectionRow& row,
-                                         const VectorIndexSettings& settings, size_t chunks) {
+                                         const VectorIndexSettings& settings, size_t chunks, const GraphBuild& how) {
   SIMILE_ASSIGN_OR_RETURN(VectorType type, parse_vector_type(row.info.vector_type));
   SIMILE_ASSIGN_OR_RETURN(Metric metric, parse_collection_metric(row.info.metric));
   HnswParams params;
@@ -41,16 +54,10 @@ Result<std::unique_ptr<HnswIndex>> build(store::Store& store, const store::Colle
   params.ef_construction = settings.ef_construction;
   auto graph = std::make_unique<HnswIndex>(row.info.dims, type, metric, params);
   graph->reserve(chunks);
+  Inserter inserter(store, *graph, chunks, how);
   Status bad = Status::ok();
   SIMILE_RETURN_IF_ERROR(store.for_each_vector(row.id, [&](int64_t chunk, int64_t, std::string_view blob) {
-    if (!bad.is_ok()) return;
-    const auto* code = reinterpret_cast<const uint8_t*>(blob.data());
-    bad = check_encoded(type, code, blob.size(), row.info.dims);
-    if (!bad.is_ok()) {
-      bad = bad.with_context(store.path() + ": chunk " + std::to_string(chunk));
-      return;
-    }
-    bad = graph->add_code(chunk, code);
+    if (bad.is_ok()) bad = inserter.add(chunk, blob);
   }));
   if (!bad.is_ok()) return bad;
   return graph;
@@ -96,14 +103,14 @@ Status check_vector_index_settings(const VectorIndexSettings& s) {
 }
 
 Result<LoadedGraph> load_graph(store::Store& store, const store::CollectionRow& row,
-                               const VectorIndexSettings& settings, const std::vector<int64_t>& chunks, bool rebuild,
-                               int /*threads*/) {
+                               const VectorIndexSettings& settings, const std::vector<int64_t>& chunks,
+                               const GraphBuild& how) {
   const auto start = std::chrono::steady_clock::now();
   const std::string path = graph_path(store.path(), row.id);
   const auto generation = static_cast<uint64_t>(row.generation);
   LoadedGraph out;
   std::string why = "requested";
-  if (!rebuild) {
+  if (!how.rebuild) {
     auto opened = HnswIndex::open(path, HnswIndex::kAnyGeneration);
     if (!opened.is_ok()) {
       why = opened.status().code() == Status::Code::kNotFound ? "no file" : opened.status().message();
@@ -130,13 +137,15 @@ Result<LoadedGraph> load_graph(store::Store& store, const store::CollectionRow& 
         out.graph.reset();
       } else {
         for (int64_t id : removed) SIMILE_RETURN_IF_ERROR(out.graph->remove(id));
-        SIMILE_RETURN_IF_ERROR(add_stored(store, row, *out.graph, added));
+        Inserter inserter(store, *out.graph, added.size(), how);
+        SIMILE_RETURN_IF_ERROR(store.for_each_vector_of(
+            added, [&](int64_t chunk, std::string_view blob) { return inserter.add(chunk, blob); }));
         out.how = "caught up (+" + std::to_string(added.size()) + " -" + std::to_string(removed.size()) + ")";
       }
     }
   }
   if (!out.graph) {
-    SIMILE_ASSIGN_OR_RETURN(out.graph, build(store, row, settings, chunks.size()));
+    SIMILE_ASSIGN_OR_RETURN(out.graph, build(store, row, settings, chunks.size(), how));
     out.how = "built (" + why + ")";
   }
   const Status saved = out.graph->save(path, generation);

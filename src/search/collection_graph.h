@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,14 @@ std::string graph_path(const std::string& store_path, int64_t collection);
 // Deletes a collection's graph file, if any (best effort: it is derived data).
 void remove_graph_file(const std::string& store_path, int64_t collection);
 
+// How load_graph may build: anew even if the file is usable, on how many
+// threads, reporting (chunks inserted, chunks to insert) as it goes.
+struct GraphBuild {
+  bool rebuild = false;
+  int threads = 0;
+  std::function<void(size_t done, size_t total)> progress;
+};
+
 struct LoadedGraph {
   std::unique_ptr<HnswIndex> graph;
   std::string how;  // opened | caught up (+A -R) | built (why)
@@ -29,12 +38,12 @@ struct LoadedGraph {
 };
 
 // The collection's graph as of row.generation, whose chunk ids (ascending)
-// are `chunks`. `rebuild` skips the file and builds anew. A graph that had to
+// are `chunks`. A graph that had to
 // be caught up or built is saved for the next process; when saving fails (a
 // read-only directory) the graph is still returned, and `how` says so.
 Result<LoadedGraph> load_graph(store::Store& store, const store::CollectionRow& row,
-                               const VectorIndexSettings& settings, const std::vector<int64_t>& chunks, bool rebuild,
-                               int threads);
+                               const VectorIndexSettings& settings, const std::vector<int64_t>& chunks,
+                               const GraphBuild& how);
 
 // Does this collection search through a graph? (auto: from settings.threshold
 // chunks on).

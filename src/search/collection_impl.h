@@ -71,6 +71,9 @@ class CollectionImpl : public Collection {
                                              int threads) override;
 
   void set_threads(int threads) { threads_ = threads; }
+  void set_index_progress(std::function<void(size_t done, size_t total)> progress) override {
+    index_progress_ = std::move(progress);
+  }
 
   store::IngestTarget target() {
     store::IngestTarget t;
@@ -120,7 +123,8 @@ class CollectionImpl : public Collection {
   int64_t keyword_generation_ = -1;
   std::unique_ptr<Reranker> reranker_;
   std::string reranker_model_;
-  int threads_ = 0;  // the runtime's (EmbedderOptions::threads), for the re-ranker
+  int threads_ = 0;
+  std::function<void(size_t done, size_t total)> index_progress_;  // the runtime's (EmbedderOptions::threads), for the re-ranker
 };
 
 

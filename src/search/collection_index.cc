@@ -29,8 +29,8 @@ Result<Metric> parse_collection_metric(const std::string& name) {
 }
 
 Result<std::unique_ptr<CollectionIndex>> CollectionIndex::load(store::Store& store, const store::CollectionRow& given,
-                                                               const VectorIndexSettings& settings, bool rebuild_graph,
-                                                               int threads) {
+                                                               const VectorIndexSettings& settings,
+                                                               const GraphBuild& graph) {
   // One snapshot for the chunk list and the vectors, so that they agree.
   SIMILE_ASSIGN_OR_RETURN(auto snapshot, sqlite::Transaction::begin_read(store.db()));
   SIMILE_ASSIGN_OR_RETURN(auto found, store.find_collection(given.info.name));
@@ -49,7 +49,7 @@ Result<std::unique_ptr<CollectionIndex>> CollectionIndex::load(store::Store& sto
       index->chunk_ids_.push_back(chunk);
       index->document_of_.push_back(document);
     }));
-    SIMILE_ASSIGN_OR_RETURN(LoadedGraph g, load_graph(store, row, settings, index->chunk_ids_, rebuild_graph, threads));
+    SIMILE_ASSIGN_OR_RETURN(LoadedGraph g, load_graph(store, row, settings, index->chunk_ids_, graph));
     if (g.graph->size() != index->chunk_ids_.size())
       return Status::internal("the HNSW graph of " + row.info.name + " holds " + std::to_string(g.graph->size()) +
                               " chunks, the store " + std::to_string(index->chunk_ids_.size()));

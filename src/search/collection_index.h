@@ -20,6 +20,7 @@
 
 #include "index/flat_index.h"
 #include "index/hnsw.h"
+#include "search/collection_graph.h"
 #include "search/score_background.h"
 #include "simile/collection.h"
 #include "store/store.h"
@@ -35,11 +36,11 @@ struct DocumentHit {
 class CollectionIndex {
  public:
   // Loads the collection as of its current generation. `settings` choose
-  // exact or graph search (uses_graph); `rebuild_graph` builds the graph anew
-  // instead of opening its file; `threads` build it.
+  // exact or graph search (uses_graph); `graph` says how a graph is built if
+  // it must be.
   static Result<std::unique_ptr<CollectionIndex>> load(store::Store& store, const store::CollectionRow& row,
-                                                       const VectorIndexSettings& settings, bool rebuild_graph = false,
-                                                       int threads = 0);
+                                                       const VectorIndexSettings& settings,
+                                                       const GraphBuild& graph = {});
 
   int64_t generation() const { return generation_; }
   size_t chunks() const { return chunk_ids_.size(); }

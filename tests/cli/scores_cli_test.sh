@@ -6,18 +6,7 @@ py() { python3 -c "$@"; }
 db="$tmp/s.db"
 s() { "$SIMILE_BIN" "$@" --db "$db"; }
 
-cat >"$tmp/docs.jsonl" <<'EOF2'
-{"id": "wing", "text": "An aircraft wing produces lift because air flows faster over its curved upper surface."}
-{"id": "jet", "text": "A jet engine compresses air, burns fuel in it and pushes the hot exhaust backwards."}
-{"id": "bread", "text": "Knead the dough, let it rise for an hour, then bake the loaf in a hot oven."}
-{"id": "pasta", "text": "Mix flour and eggs into a firm dough, roll it thin and cut it into noodles."}
-{"id": "cat", "text": "Cats sleep most of the day and hunt small animals at dawn and dusk."}
-{"id": "dog", "text": "Dogs need daily walks, play and training to stay happy and healthy."}
-{"id": "python", "text": "Python is a programming language known for readable code and rich libraries."}
-{"id": "sql", "text": "Relational databases store rows in tables and answer queries written in SQL."}
-{"id": "moon", "text": "The Moon orbits the Earth every 27 days and causes the ocean tides."}
-{"id": "mars", "text": "Mars is a cold desert planet with the tallest volcano in the solar system."}
-EOF2
+ten_subjects "$tmp/docs.jsonl"
 s add notes "$tmp/docs.jsonl" --id-field id -q || fail "add"
 
 s collections info notes --json >"$tmp/info.json" || fail "info --json"

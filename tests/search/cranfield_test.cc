@@ -154,6 +154,51 @@ TEST(Cranfield, IngestsAllAbstractsAndFindsJudgedDocuments) {
     }
     EXPECT_EQ(out_of_order, 0u) << name;
   }
+
+  // Real embeddings through an HNSW graph (M 8, a small beam: a graph this
+  // size is otherwise searched exhaustively): recall of the exact top 10
+  // documents, and a ranking quality no worse than the exact one's.
+  std::vector<std::vector<std::string>> exact;
+  for (const Query& q : queries) {
+    auto hits = (*c)->search(q.text, by_meaning(10));
+    ASSERT_TRUE(hits.is_ok());
+    exact.emplace_back();
+    for (const auto& h : *hits) exact.back().push_back(h.id);
+  }
+  VectorIndexSettings graph;
+  graph.kind = "hnsw";
+  graph.M = 8;
+  graph.ef_construction = 64;
+  auto built = (*c)->build_vector_index(graph);
+  ASSERT_TRUE(built.is_ok()) << built.status().message();
+  ASSERT_EQ(built->active, "hnsw");
+  for (size_t ef : {size_t{10}, size_t{128}}) {
+    SearchOptions o = by_meaning(10);
+    o.ef = ef;
+    size_t found = 0, wanted = 0;
+    double graph_mrr = 0;
+    for (size_t i = 0; i < queries.size(); ++i) {
+      auto hits = (*c)->search(queries[i].text, o);
+      ASSERT_TRUE(hits.is_ok());
+      const std::set<std::string> want(exact[i].begin(), exact[i].end());
+      wanted += want.size();
+      for (const auto& h : *hits) found += want.count(h.id);
+      for (size_t r = 0; r < hits->size(); ++r) {
+        if (qrels.at(queries[i].id).count((*hits)[r].id) != 0) {
+          graph_mrr += 1.0 / static_cast<double>(r + 1);
+          break;
+        }
+      }
+    }
+    graph_mrr /= static_cast<double>(queries.size());
+    const double recall = static_cast<double>(found) / static_cast<double>(wanted);
+    std::printf("cranfield HNSW M 8 ef %zu: recall@10 of the exact documents %.4f, MRR@10 %.4f\n", ef, recall,
+                graph_mrr);
+    EXPECT_GE(recall, ef >= 128 ? 0.99 : 0.9) << "ef " << ef;
+    if (ef >= 128) {
+      EXPECT_NEAR(graph_mrr, mrr, 0.005);
+    }
+  }
 }
 
 }  // namespace

@@ -127,8 +127,8 @@ size_t HnswIndex::memory_bytes() const {
   }
   // The records of the nodes there are: a chunk's unused tail is address
   // space that no write has touched, not memory.
-  const size_t per_node = code_size_ + (1 + max_links0_) * sizeof(uint32_t) + sizeof(std::unique_ptr<uint32_t[]>) +
-                          sizeof(int64_t) + 2;
+  const size_t per_node =
+      code_size_ + (1 + max_links0_) * sizeof(uint32_t) + sizeof(std::unique_ptr<uint32_t[]>) + sizeof(int64_t) + 2;
   return visited + map + nodes() * per_node + s_->upper_words.load(std::memory_order_relaxed) * sizeof(uint32_t);
 }
 
@@ -697,8 +697,8 @@ std::vector<Hit> HnswIndex::exact(const float* query, size_t k, const std::vecto
   return hits;
 }
 
-std::vector<Hit> HnswIndex::search(const float* query, size_t k, size_t ef, const IdFilter* filter,
-                                   SearchStats* stats, const OriginalFn* original) const {
+std::vector<Hit> HnswIndex::search(const float* query, size_t k, size_t ef, const IdFilter* filter, SearchStats* stats,
+                                   const OriginalFn* original) const {
   // The top before the node count: the entry point is then below the count.
   const Top top = load_top();
   const uint32_t limit = s_->count.load(std::memory_order_acquire);

@@ -244,8 +244,8 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::open(const std::string& path, uint
 Status HnswIndex::adopt(const Flat& f) {
   const size_t n = f.ids.size();
   SIMILE_CHECK(nodes() == 0);
-  SIMILE_CHECK(f.codes.size() == n * code_size_ && f.links0.size() == n * (1 + max_links0_) &&
-               f.upper_at.size() == n && f.levels.size() == n && f.tombstones.size() == n);
+  SIMILE_CHECK(f.codes.size() == n * code_size_ && f.links0.size() == n * (1 + max_links0_) && f.upper_at.size() == n &&
+               f.levels.size() == n && f.tombstones.size() == n);
   if (n == 0) {
     if (f.top.level != -1 || f.top.entry != 0 || f.removed != 0 || !f.upper.empty())
       return Status::corrupt("an empty graph with a max level, entry point, tombstones or links");

@@ -54,11 +54,11 @@ struct HnswIndex::State {
       : codes(code_size), links0(links0_words), upper(1), ids(1), levels(1), flags(1), rng(seed) {}
 
   NodeArray<uint8_t> codes;
-  NodeArray<uint32_t> links0;                      // words through load_word/store_word
-  NodeArray<std::unique_ptr<uint32_t[]>> upper;    // null for level-0 nodes
+  NodeArray<uint32_t> links0;                    // words through load_word/store_word
+  NodeArray<std::unique_ptr<uint32_t[]>> upper;  // null for level-0 nodes
   NodeArray<int64_t> ids;
   NodeArray<uint8_t> levels;
-  NodeArray<uint8_t> flags;                        // kReady | kRemoved, through std::atomic_ref
+  NodeArray<uint8_t> flags;  // kReady | kRemoved, through std::atomic_ref
   // Nodes allocated: records below it exist (their code may still be being
   // written; a search reaches a node only through a link or a kReady flag).
   std::atomic<uint32_t> count{0};

@@ -45,8 +45,8 @@ float l2(const float* a, const float* b, size_t d) {
 
 // What a search racing writers may return: ids of added rows, best first,
 // each scored on its own vector, none of `gone` (removed before the search).
-void expect_valid(const std::vector<Hit>& hits, const float* q, const std::vector<float>& base, size_t d,
-                  size_t rows, const std::vector<int64_t>& gone, size_t gone_count) {
+void expect_valid(const std::vector<Hit>& hits, const float* q, const std::vector<float>& base, size_t d, size_t rows,
+                  const std::vector<int64_t>& gone, size_t gone_count) {
   const std::set<int64_t> removed(gone.begin(), gone.begin() + static_cast<std::ptrdiff_t>(gone_count));
   for (size_t i = 0; i < hits.size(); ++i) {
     const int64_t id = hits[i].id;
@@ -59,8 +59,7 @@ void expect_valid(const std::vector<Hit>& hits, const float* q, const std::vecto
   }
 }
 
-double recall(const HnswIndex& index, const FlatIndex& flat, const std::vector<float>& queries, size_t d,
-              size_t ef) {
+double recall(const HnswIndex& index, const FlatIndex& flat, const std::vector<float>& queries, size_t d, size_t ef) {
   const size_t nq = queries.size() / d;
   size_t found = 0;
   for (size_t i = 0; i < nq; ++i) {
@@ -80,7 +79,8 @@ TEST(HnswConcurrent, SearchesRunWhileOneThreadInsertsAndRemoves) {
   // the same graph (searches change nothing).
   std::vector<int64_t> removals;
   std::mt19937 pick_row(7);
-  for (size_t r = first; r < rows; r += 4) removals.push_back(id_of(std::uniform_int_distribution<size_t>(0, r)(pick_row)));
+  for (size_t r = first; r < rows; r += 4)
+    removals.push_back(id_of(std::uniform_int_distribution<size_t>(0, r)(pick_row)));
   auto run_script = [&](HnswIndex& index, std::atomic<size_t>* removed_so_far) {
     size_t next_removal = 0;
     for (size_t r = first; r < rows; ++r) {

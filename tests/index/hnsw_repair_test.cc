@@ -104,7 +104,7 @@ TEST(HnswRepair, RestoresRecallAfterDeletingThirtyPercent) {
     size_t scored_before = 0, scored_after = 0;
     const double before = recall(index, base, live, queries, d, 128, &scored_before);
     const size_t repaired = index.repair();
-    EXPECT_GT(repaired, n / 2);  // each removed node had several in-links
+    EXPECT_GT(repaired, n / 2);     // each removed node had several in-links
     EXPECT_EQ(index.repair(), 0u);  // nothing left to repair
     const double after = recall(index, base, live, queries, d, 128, &scored_after);
     RecordProperty(std::string("recall_before_repair_") + to_string(metric), std::to_string(before));

@@ -350,30 +350,11 @@ void HnswIndex::link_back(uint32_t to, uint32_t from, float d, int level) {
 }
 
 void HnswIndex::set_links(uint32_t node, int level, const std::vector<Candidate>& chosen) {
-  std::lock_guard<std::mutex> lock(link_lock(node));
+  // No lock: nothing links to node yet (insert links back only once all of
+  // node's own lists are written), so no other insert writes this list.
   uint32_t* l = links(node, level);
-  const uint32_t count = load_word(l);
-  std::vector<Candidate> merged;
-  const std::vector<Candidate>* list = &chosen;
-  if (count > 0) {
-    // Only with parallel inserts: another insert found this node on a level
-    // it had already linked and linked to it here before this list was
-    // written. Its links are kept (re-selected with ours if too many).
-    const size_t cap = level == 0 ? max_links0_ : max_links_;
-    std::vector<float> scratch;
-    const float* v = node_vector(node, scratch);
-    merged = chosen;
-    for (uint32_t i = 1; i <= count; ++i) {
-      const uint32_t nb = load_word(l + i);
-      if (std::none_of(merged.begin(), merged.end(), [&](const Candidate& c) { return c.node == nb; }))
-        merged.push_back({dist(v, nb), nb});
-    }
-    std::sort(merged.begin(), merged.end(), nearer_first<Candidate, Candidate>);
-    merged = select_neighbours(merged, cap);
-    list = &merged;
-  }
-  for (size_t i = 0; i < list->size(); ++i) store_word(l + 1 + i, (*list)[i].node);
-  store_word(l, static_cast<uint32_t>(list->size()));
+  for (size_t i = 0; i < chosen.size(); ++i) store_word(l + 1 + i, chosen[i].node);
+  store_word(l, static_cast<uint32_t>(chosen.size()));
 }
 
 Status HnswIndex::add(int64_t id, const float* v) {
@@ -500,18 +481,25 @@ Status HnswIndex::insert(int64_t id, const float* q, const uint8_t* code) {
   for (int lc = top.level; lc > level; --lc) greedy(q, lc, limit, entry, &scored);
   std::unique_ptr<Visited> visited = acquire_visited();
   std::vector<Candidate> entries{entry};
-  for (int lc = std::min(level, top.level); lc >= 0; --lc) {
+  const int linked = std::min(level, top.level);
+  std::vector<std::vector<Candidate>> chosen(size_t(linked) + 1);
+  for (int lc = linked; lc >= 0; --lc) {
     std::vector<Candidate> found =
         search_level(q, entries, params_.ef_construction, lc, limit, nullptr, *visited, &scored);
-    // A parallel insert may already have linked this node in.
-    std::erase_if(found, [&](const Candidate& c) { return c.node == node; });
     std::sort(found.begin(), found.end(), nearer_first<Candidate, Candidate>);
-    const std::vector<Candidate> chosen = select_neighbours(found, max_links_);
-    set_links(node, lc, chosen);
-    for (const Candidate& c : chosen) link_back(c.node, node, c.dist, lc);
-    if (!found.empty()) entries = std::move(found);
+    chosen[lc] = select_neighbours(found, max_links_);
+    set_links(node, lc, chosen[lc]);
+    entries = std::move(found);
   }
   release_visited(std::move(visited));
+  // Links back to node only now that all its lists are written: a search
+  // that reaches it on a level then finds its links on every level below
+  // (reached on level 1 with an empty level-0 list, a walk would end there).
+  // Each level's links back touch that level's lists only, so deferring
+  // them leaves a one-thread build the same graph.
+  for (int lc = 0; lc <= linked; ++lc) {
+    for (const Candidate& c : chosen[lc]) link_back(c.node, node, c.dist, lc);
+  }
   if (level > top.level) store_top({level, node});
   return Status::ok();
 }

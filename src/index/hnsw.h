@@ -60,19 +60,20 @@
 //  - search(), contains() and the other const accessors may run at any time,
 //    concurrently with each other and with add(), add_code(), add_batch()
 //    and remove(). A search never waits for a writer: it reads links and
-//    flags through atomics, and sees the graph as it was at some point during
-//    the search (a node whose insert finished before the search started is
-//    found; one inserted meanwhile may or may not be; a remove() that
-//    returned before the search started is respected). Only an IdFilter::ids
-//    search and contains() take the id lookup's reader lock, which writers
-//    hold for a hash-map update (rarely longer: the switch to the map, a
-//    rehash).
+//    flags through atomics (a list being rewritten may be read half old,
+//    half new: every entry is still a node whose code is written), and node
+//    memory is never moved or freed while the index lives.
+//    What it returns: live nodes inserted before it began, as the graph
+//    finds them; nodes inserted meanwhile or not; never a node whose
+//    remove() returned before it began. Only an IdFilter::ids search and
+//    contains() take the id lookup's reader lock, which writers hold for a
+//    hash-map update (rarely longer: the switch to the map, a rehash).
 //  - add(), add_code(), add_batch() and remove() may run concurrently with
 //    each other (a parallel build): link lists are changed under per-node
 //    (striped) locks, and a new top level under one lock.
-//  - repair(), compact(), save() and reserve() may run concurrently with
-//    const methods (searches) but not with any other writer or with each
-//    other. Moving or destroying the index needs it to be idle.
+//  - repair(), compact() and save() may run concurrently with const methods
+//    (searches) but not with add(), remove() or each other. reserve() is
+//    safe at any time. Moving or destroying the index needs it to be idle.
 #pragma once
 
 #include <cstddef>
@@ -239,8 +240,7 @@ class HnswIndex {
   Status insert(int64_t id, const float* q, const uint8_t* code);
   // Takes a node number for id and makes its records (under the id lock).
   Result<uint32_t> allocate(int64_t id);
-  // Writes node's list on level (under its lock), merging links that other
-  // inserts added to it meanwhile.
+  // Writes a new node's list on level.
   void set_links(uint32_t node, int level, const std::vector<Candidate>& chosen);
   // open() and compact(): checks that f forms a graph a search can walk
   // safely (counts, links and their levels, entry point, tombstones, unique

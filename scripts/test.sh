@@ -1,6 +1,8 @@
 #!/bin/sh
 # Builds simile twice (Release, and ASan+UBSan) and runs the whole test suite
-# on both. Exits non-zero if anything fails.
+# on both; then builds it under ThreadSanitizer and runs the tests that
+# exercise threads (the HNSW index: concurrent search, insert, remove,
+# repair). Exits non-zero if anything fails.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/setup.sh"
@@ -11,4 +13,10 @@ for kind in release asan; do
   echo "== tests ($kind)"
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 900
 done
-echo "all tests passed (release and asan)"
+"$here/scripts/build.sh" tsan
+echo "== tests (tsan: HNSW)"
+# No model is needed, so the model-pulling fixture is not run (-FS).
+# halt_on_error: a race fails its test instead of only being printed.
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+  ctest --test-dir "$here/build-tsan" --output-on-failure -j "$jobs" --timeout 900 -R '^Hnsw' -FS default_model
+echo "all tests passed (release, asan, and tsan for the HNSW index)"

@@ -357,12 +357,22 @@ void HnswIndex::set_links(uint32_t node, int level, const std::vector<Candidate>
   store_word(l, static_cast<uint32_t>(chosen.size()));
 }
 
-Status HnswIndex::add(int64_t id, const float* v) {
-  for (size_t i = 0; i < dims_; ++i) {
+namespace {
+
+Status check_finite(int64_t id, const float* v, size_t dims, const char* what) {
+  for (size_t i = 0; i < dims; ++i) {
     if (!std::isfinite(v[i]))
-      return Status::invalid_argument("vector for id " + std::to_string(id) + " has a non-finite component " +
-                                      std::to_string(i));
+      return Status::invalid_argument(std::string(what) + " for id " + std::to_string(id) +
+                                      " has a non-finite component " + std::to_string(i));
   }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status HnswIndex::add(int64_t id, const float* v) {
+  const Status finite = check_finite(id, v, dims_, "vector");
+  if (!finite.is_ok()) return finite;
   std::vector<float> unit;
   return insert(id, prepare(v, unit), nullptr);
 }
@@ -370,11 +380,8 @@ Status HnswIndex::add(int64_t id, const float* v) {
 Status HnswIndex::add_code(int64_t id, const uint8_t* code) {
   std::vector<float> v(dims_);
   decode_vectors(type_, code, 1, dims_, v.data());
-  for (size_t i = 0; i < dims_; ++i) {
-    if (!std::isfinite(v[i]))
-      return Status::invalid_argument("code for id " + std::to_string(id) + " has a non-finite component " +
-                                      std::to_string(i));
-  }
+  const Status finite = check_finite(id, v.data(), dims_, "code");
+  if (!finite.is_ok()) return finite;
   return insert(id, v.data(), code);
 }
 
@@ -388,21 +395,32 @@ Status HnswIndex::add_batch(std::span<const int64_t> ids, const float* vectors, 
     }
     return Status::ok();
   }
-  std::atomic<size_t> next{0};
-  std::atomic<size_t> first_failed{ids.size()};
-  std::mutex error_mutex;
+  // A row is taken and given its node number in one step, so nodes follow
+  // rows: ascending ids keep needing no id map, and the first failing row
+  // (only checking and allocating can fail) stops the batch as add() in a
+  // loop would. The insert itself, nearly all the work, runs unlocked.
+  std::mutex order_mutex;
+  size_t next = 0;
   Status error = Status::ok();
   auto work = [&] {
+    std::vector<float> unit;
     for (;;) {
-      const size_t i = next.fetch_add(1, std::memory_order_relaxed);
-      if (i >= first_failed.load(std::memory_order_relaxed)) return;
-      const Status st = add(ids[i], vectors + i * dims_);
-      if (st.is_ok()) continue;
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (i < first_failed.load(std::memory_order_relaxed)) {
-        first_failed.store(i, std::memory_order_relaxed);
-        error = st;
+      size_t row = 0;
+      uint32_t node = 0;
+      {
+        std::lock_guard<std::mutex> lock(order_mutex);
+        if (next >= ids.size() || !error.is_ok()) return;
+        row = next++;
+        error = check_finite(ids[row], vectors + row * dims_, dims_, "vector");
+        if (!error.is_ok()) return;
+        Result<uint32_t> allocated = allocate(ids[row]);
+        if (!allocated.is_ok()) {
+          error = allocated.status();
+          return;
+        }
+        node = *allocated;
       }
+      link_in(node, prepare(vectors + row * dims_, unit), nullptr);
     }
   };
   std::vector<std::thread> pool;
@@ -452,7 +470,11 @@ Result<uint32_t> HnswIndex::allocate(int64_t id) {
 Status HnswIndex::insert(int64_t id, const float* q, const uint8_t* code) {
   Result<uint32_t> allocated = allocate(id);
   if (!allocated.is_ok()) return allocated.status();
-  const uint32_t node = *allocated;
+  link_in(*allocated, q, code);
+  return Status::ok();
+}
+
+void HnswIndex::link_in(uint32_t node, const float* q, const uint8_t* code) {
   const int level = *s_->levels.at(node);
   uint8_t* dst = s_->codes.at(node);
   if (code != nullptr) {
@@ -472,7 +494,7 @@ Status HnswIndex::insert(int64_t id, const float* q, const uint8_t* code) {
   }
   if (top.level < 0) {
     store_top({level, node});
-    return Status::ok();
+    return;
   }
   // Loaded after the top, so the entry point is below it.
   const uint32_t limit = s_->count.load(std::memory_order_acquire);
@@ -501,7 +523,6 @@ Status HnswIndex::insert(int64_t id, const float* q, const uint8_t* code) {
     for (const Candidate& c : chosen[lc]) link_back(c.node, node, c.dist, lc);
   }
   if (level > top.level) store_top({level, node});
-  return Status::ok();
 }
 
 Status HnswIndex::remove(int64_t id) {

@@ -156,10 +156,10 @@ class HnswIndex {
   // byte: a collection's index then scores exactly what its store holds.
   Status add_code(int64_t id, const uint8_t* code);
   // add() for ids.size() vectors (row-major, ids.size() x dims) on `threads`
-  // threads (0 = the machine's cores), each taking the next row in order.
-  // With one thread, the same as add() in a loop. On an error the remaining
-  // rows are skipped and the error of the lowest failing row is returned;
-  // rows before it were added (and, with several threads, maybe some after).
+  // threads (0 = the machine's cores), each taking the next row in order;
+  // nodes are numbered in row order. With one thread, the same as add() in
+  // a loop. The first failing row's error is returned: the rows before it
+  // were added, the rest were not.
   Status add_batch(std::span<const int64_t> ids, const float* vectors, size_t threads);
   // Marks id removed: it is never returned again. not_found if absent.
   Status remove(int64_t id);
@@ -240,6 +240,8 @@ class HnswIndex {
   Status insert(int64_t id, const float* q, const uint8_t* code);
   // Takes a node number for id and makes its records (under the id lock).
   Result<uint32_t> allocate(int64_t id);
+  // Writes an allocated node's code and links it into the graph.
+  void link_in(uint32_t node, const float* q, const uint8_t* code);
   // Writes a new node's list on level.
   void set_links(uint32_t node, int level, const std::vector<Candidate>& chosen);
   // open() and compact(): checks that f forms a graph a search can walk

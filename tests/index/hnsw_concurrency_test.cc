@@ -151,11 +151,12 @@ TEST(HnswConcurrent, ParallelBuildReachesSerialRecall) {
     EXPECT_EQ(index.size(), n);
     for (size_t r = 0; r < n; r += 97) EXPECT_TRUE(index.contains(id_of(r)));
     EXPECT_GE(recall(index, flat, queries, d, 200), 0.99);
-    // A repeated id fails the batch with the first failing row's error.
+    // A repeated id stops the batch at its row, as add() in a loop would.
     const std::vector<int64_t> again = {id_of(n + 1), id_of(5), id_of(n + 2)};
     const Status st = index.add_batch(again, base.data(), threads);
     EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
     EXPECT_TRUE(index.contains(id_of(n + 1)));
+    EXPECT_FALSE(index.contains(id_of(n + 2)));
   }
 }
 

@@ -261,7 +261,11 @@ std::vector<HnswIndex::Candidate> HnswIndex::search_level(const float* query, co
   // first collects the unseen neighbours and prefetches all their codes, so
   // their cache misses overlap instead of coming one at a time.
   const size_t prefetch_bytes = std::min<size_t>(code_size_, 512);
+  // Each fresh neighbour's code is located once (a chunk lookup), for the
+  // prefetch and then the distance.
   std::vector<uint32_t> fresh(std::max(max_links0_, max_links_));
+  std::vector<const uint8_t*> fresh_code(fresh.size());
+  const ScoreKernel kernel = kernel_;
   while (!frontier.empty()) {
     const Candidate c = frontier.front();
     if (c.dist > bound) break;  // every unexpanded node is farther than the ef-th result
@@ -275,15 +279,16 @@ std::vector<HnswIndex::Candidate> HnswIndex::search_level(const float* query, co
       // A node newer than the search (limit) is skipped: the visited marks
       // only cover the nodes there were when it began.
       if (nb >= limit || visited.test_set(nb)) continue;
-      fresh[n_fresh++] = nb;
       const uint8_t* p = code(nb);
+      fresh[n_fresh] = nb;
+      fresh_code[n_fresh++] = p;
       for (size_t off = 0; off < prefetch_bytes; off += 64) __builtin_prefetch(p + off);
     }
     // The next node to expand is probably the frontier's nearest: fetch its list now.
     if (!frontier.empty()) __builtin_prefetch(links(frontier.front().node, level));
     for (size_t i = 0; i < n_fresh; ++i) {
       const uint32_t nb = fresh[i];
-      const float d = dist(query, nb);
+      const float d = sign_ * kernel(query, fresh_code[i], dims_);
       if (results.size() < ef || d < bound) {
         frontier.push_back({d, nb});
         std::push_heap(frontier.begin(), frontier.end(), Nearer{});

@@ -1,5 +1,5 @@
 // simile bench ann: builds an HNSW index over .fvecs base vectors and reports
-// build time, memory, and recall@10 and queries per second for each efSearch,
+// build time (on --build-threads threads), memory, and recall@10 and queries per second for each efSearch,
 // one query per call (as a server answers them) on N threads. The same
 // measurements as /work/shared/peers/ann/bench_hnsw.py takes of hnswlib and
 // faiss, so bench/ann_bench.sh can print ratios.
@@ -31,6 +31,7 @@ struct BenchAnnArgs {
   size_t ef_construction = 200;
   std::vector<size_t> efs = {10, 16, 32, 64, 128, 256};
   size_t threads = 1;
+  size_t build_threads = 0;  // 0: as many as --threads
   size_t repeats = 3;
   uint64_t seed = 100;
   bool json = false;
@@ -112,8 +113,11 @@ void run_bench_ann(const BenchAnnArgs& args) {
   const size_t rss0 = rss_bytes();
   HnswIndex index(base.cols, type, metric, {.M = args.M, .ef_construction = args.ef_construction, .seed = args.seed});
   index.reserve(base.rows);
+  const size_t build_threads = args.build_threads == 0 ? args.threads : args.build_threads;
+  std::vector<int64_t> ids(base.rows);
+  for (size_t r = 0; r < base.rows; ++r) ids[r] = static_cast<int64_t>(r);
   const auto build_start = std::chrono::steady_clock::now();
-  for (size_t r = 0; r < base.rows; ++r) check(index.add(static_cast<int64_t>(r), &base.data[r * base.cols]));
+  check(index.add_batch(ids, base.data.data(), build_threads));
   const double build_seconds = seconds_since(build_start);
   const size_t rss_growth = rss_bytes() - std::min(rss0, rss_bytes());
   const size_t memory = index.memory_bytes();
@@ -146,6 +150,7 @@ void run_bench_ann(const BenchAnnArgs& args) {
                         {"M", args.M},
                         {"efConstruction", args.ef_construction},
                         {"threads", args.threads},
+                        {"build_threads", build_threads},
                         {"build_seconds", build_seconds},
                         {"memory_bytes", memory},
                         {"bytes_per_vector", static_cast<double>(memory) / static_cast<double>(base.rows)},
@@ -160,9 +165,9 @@ void run_bench_ann(const BenchAnnArgs& args) {
   }
   std::cout << fmt::format("base {} x {}, {} queries, metric {}, {} codes, M {}, efConstruction {}\n", base.rows,
                            base.cols, queries.rows, args.metric, args.type, args.M, args.ef_construction);
-  std::cout << fmt::format("build: {:.2f} s on 1 thread; index memory {:.1f} MB ({:.1f} bytes/vector), "
+  std::cout << fmt::format("build: {:.2f} s on {} thread(s); index memory {:.1f} MB ({:.1f} bytes/vector), "
                            "RSS growth {:.1f} MB; {} levels\n",
-                           build_seconds, memory / 1e6, static_cast<double>(memory) / static_cast<double>(base.rows),
+                           build_seconds, build_threads, memory / 1e6, static_cast<double>(memory) / static_cast<double>(base.rows),
                            rss_growth / 1e6, index.max_level() + 1);
   std::cout << fmt::format("search: 1 query per call, {} thread(s), median of {}\n", args.threads, args.repeats);
   std::cout << fmt::format("{:>6} {:>10} {:>10} {:>10} {:>12}\n", "ef", "recall@10", "QPS", "us/query", "dist/query");
@@ -190,6 +195,8 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--ef", args->efs, "efSearch values, comma-separated; default 10,16,32,64,128,256")
       ->delimiter(',');
   cmd->add_option("--threads", args->threads, "search threads, each running one query at a time; default 1");
+  cmd->add_option("--build-threads", args->build_threads,
+                  "threads inserting while building (HnswIndex::add_batch); default: as --threads");
   cmd->add_option("--repeats", args->repeats, "timed passes over the queries per ef (median); default 3");
   cmd->add_option("--seed", args->seed, "seed of the level draws; default 100");
   cmd->add_flag("--json", args->json, "print one JSON object instead of the table");

@@ -13,12 +13,15 @@
 // over directions instead of crowding into one cluster.
 //
 // Memory layout (why: a search touches links and codes of a few thousand
-// nodes, so both are flat arrays indexed by a 32-bit node number, with no
-// per-node allocation):
-//   codes_      node n's vector at n * code_size, in the index's VectorType
-//   links0_     node n's level-0 list at n * (1 + 2M): a count, then 2M slots
-//   upper_      levels 1..level(n) of node n at upper_at_[n], (1 + M) each
-// Nodes are numbered in insertion order; ids_ maps them back to caller ids.
+// nodes, so both are arrays indexed by a 32-bit node number, with no
+// per-node allocation on level 0). Every per-node array is a NodeArray
+// (index/node_array.h): chunks that double in size and never move, so a
+// search can read them while add() appends.
+//   codes     node n's vector, code_size bytes, in the index's VectorType
+//   links0    node n's level-0 list: a count, then 2M slots
+//   upper     levels 1..level(n) of node n, (1 + M) words each (null on level 0)
+//   ids, levels, flags (ready, removed)
+// Nodes are numbered in insertion order; ids map them back to caller ids.
 //
 // Scores are FlatIndex's (index/flat_index.h): higher = better; cosine and
 // dot are q . v (cosine normalises query and vectors), L2 is -|q - v|.
@@ -29,35 +32,58 @@
 // costs graph quality only, not final ranking precision.
 //
 // Deletes are tombstones: a removed node is never returned but stays in the
-// graph and is still traversed, so the graph keeps its connectivity. (Repair
-// of neighbour lists and compaction are not implemented yet.)
+// graph and is still traversed, so the graph keeps its connectivity. As they
+// pile up they waste the beam (links that lead to nodes that cannot be
+// results): repair() relinks the live nodes around them (the paper's
+// heuristic over the removed neighbours' own neighbours), after which
+// tombstones are unreachable; compact() then gives a new index without them.
+// The policy is the caller's: tombstone_fraction() says how many there are
+// (e.g. repair above 10%, compact above 25%).
 //
 // Known limit: many exact copies of one vector (more than about 2M) can lose
 // their in-links, since all are at distance 0 and a full list keeps the
 // oldest; collapsing exact duplicates into one node is future work.
 //
 // Determinism: the same vectors added in the same order with the same
-// HnswParams::seed give the same graph and the same results, also when the
-// index was saved and opened in between (open() restores the level generator).
+// HnswParams::seed on one thread give the same graph and the same results,
+// also when the index was saved and opened in between (open() restores the
+// level generator). Inserts on several threads (add_batch) give a graph as
+// good but not the same one: the order in which nodes link to each other
+// depends on timing.
 //
 // Persistence (docs/formats/hnsw.md): save() writes the graph with the
 // caller's store generation and a checksum; open() refuses a file that is
 // missing, stale or corrupt, and otherwise gives a normal index (searchable,
 // and add()/remove() work on it).
 //
-// Thread safety: const methods may run concurrently with each other (each
-// search borrows its own visited list from a pool); add() and remove() must
-// not run concurrently with anything.
+// Thread safety (checked under ThreadSanitizer: tests/index/hnsw_concurrency_test.cc):
+//  - search(), contains() and the other const accessors may run at any time,
+//    concurrently with each other and with add(), add_code(), add_batch()
+//    and remove(). A search never waits for a writer: it reads links and
+//    flags through atomics (a list being rewritten may be read half old,
+//    half new: every entry is still a node whose code is written), and node
+//    memory is never moved or freed while the index lives.
+//    What it returns: live nodes inserted before it began, as the graph
+//    finds them; nodes inserted meanwhile or not; never a node whose
+//    remove() returned before it began. Only an IdFilter::ids search and
+//    contains() take the id lookup's reader lock, which writers hold for a
+//    hash-map update (rarely longer: the switch to the map, a rehash).
+//  - add(), add_code(), add_batch() and remove() may run concurrently with
+//    each other (a parallel build): link lists are changed under per-node
+//    (striped) locks, and a new top level under one lock.
+//  - repair(), compact() and save() may run concurrently with const methods
+//    (searches) but not with add(), remove() or each other. reserve() is
+//    safe at any time. Moving or destroying the index needs it to be idle.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
-#include <random>
+#include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "index/flat_index.h"
@@ -90,15 +116,18 @@ class HnswIndex {
   Metric metric() const { return metric_; }
   const HnswParams& params() const { return params_; }
   // Live (not removed) vectors.
-  size_t size() const { return ids_.size() - removed_; }
+  size_t size() const;
   // Nodes in the graph, removed ones included.
-  size_t nodes() const { return ids_.size(); }
+  size_t nodes() const;
+  // Removed nodes / nodes (0 when empty): how much of the graph is tombstones.
+  double tombstone_fraction() const;
   // The highest level of the graph; -1 when empty.
-  int max_level() const { return max_level_; }
+  int max_level() const;
   // Bytes held for codes, links, ids, bookkeeping and the pooled visited
   // lists (2 bytes per node each; one per concurrent search).
   size_t memory_bytes() const;
 
+  // Makes room for n nodes. Safe at any time.
   void reserve(size_t n);
 
   // Levels are capped here: with M >= 2 a level above 31 has probability
@@ -131,6 +160,14 @@ class HnswIndex {
   // encode_vector; for cosine, of an already normalised vector), byte for
   // byte: a collection's index then scores exactly what its store holds.
   Status add_code(int64_t id, const uint8_t* code);
+  // add() for ids.size() vectors (row-major, ids.size() x dims) on `threads`
+  // threads (0 = the machine's cores), each taking the next row in order;
+  // nodes are numbered in row order. With one thread, the same as add() in
+  // a loop. The first failing row's error is returned: the rows before it
+  // were added, the rest were not.
+  Status add_batch(std::span<const int64_t> ids, const float* vectors, size_t threads);
+  // add_code() for ids.size() codes, row after row, on `threads` threads as add_batch.
+  Status add_code_batch(std::span<const int64_t> ids, const uint8_t* codes, size_t threads);
   // Marks id removed: it is never returned again. not_found if absent.
   Status remove(int64_t id);
   bool contains(int64_t id) const;
@@ -138,6 +175,19 @@ class HnswIndex {
   std::vector<int64_t> live_ids() const;
   // The code of a live id (code_size bytes, the index's VectorType), or null.
   const uint8_t* code_of(int64_t id) const;
+
+  // Relinks every live node that has removed neighbours: the removed ones
+  // are replaced by the heuristic's choice (select_neighbours) among the
+  // node's live neighbours and the live nodes the removed ones linked to
+  // (through chains of removed nodes, a few hops). A removed entry point is
+  // replaced by a live node of the highest level. Afterwards no live node
+  // links to a removed one, so searches no longer spend their beam on them.
+  // Returns the number of links to removed nodes that were replaced.
+  size_t repair();
+  // A new index of the live nodes only (repair() runs on this one first):
+  // renumbered in node order, same ids, params and vectors, no tombstones.
+  // Its level generator continues as if its nodes had been added to it.
+  HnswIndex compact();
 
   // The k best vectors for query[dims], best first (ties by smaller id),
   // searching with beam width max(ef, k). filter null = all. Nodes outside
@@ -155,49 +205,84 @@ class HnswIndex {
  private:
   struct Visited;
   struct VisitedPool;
+  struct State;
   struct Candidate {
     float dist;  // lower = closer: squared L2, or -dot
     uint32_t node;
   };
+  // The entry point and the level searches start on, read and written as one word.
+  struct Top {
+    int level;  // -1: empty graph
+    uint32_t entry;
+  };
+  // The arrays of the file format (docs/formats/hnsw.md), as save() writes
+  // them and open() and compact() read them.
+  struct Flat {
+    std::span<const int64_t> ids;
+    std::span<const uint8_t> codes;
+    std::span<const uint32_t> links0, upper_at, upper;
+    std::span<const uint8_t> levels, tombstones;
+    size_t removed = 0;
+    Top top{-1, 0};
+  };
   class NodeFilter;
 
-  uint32_t* links(uint32_t node, int level);
-  const uint32_t* links(uint32_t node, int level) const;
-  const uint8_t* code(uint32_t node) const { return codes_.data() + size_t{node} * code_size_; }
+  // Node flags (State::flags).
+  static constexpr uint8_t kRemoved = 1;  // a tombstone
+  static constexpr uint8_t kReady = 2;    // its code is written: an id filter may score it
+
+  uint32_t* links(uint32_t node, int level) const;
+  const uint8_t* code(uint32_t node) const;
+  uint8_t flags(uint32_t node) const;
   // Distance from a float32 query to a node's code.
   float dist(const float* query, uint32_t node) const { return sign_ * kernel_(query, code(node), dims_); }
   // A node's vector as float32: the code itself for f32, else decoded into scratch.
   const float* node_vector(uint32_t node, std::vector<float>& scratch) const;
   // v as the graph scores it: normalised into scratch for cosine.
   const float* prepare(const float* v, std::vector<float>& scratch) const;
-  // The level of a new node: one draw of rng_ per node, so the generator's
+  Top load_top() const;
+  void store_top(Top top);
+  // The level of a new node: one draw of rng per node, so the generator's
   // state after n nodes is the seed's advanced by n (open() restores it so).
+  // Under the id lock: draws follow node numbers.
   int draw_level();
   // add() and add_code(): q is the vector as the graph scores it; code, if
   // not null, is stored instead of q's encoding.
   Status insert(int64_t id, const float* q, const uint8_t* code);
-  // open(): checks that the arrays it copied in form a graph a search can
-  // walk safely (counts, links, levels, entry point, tombstones, unique live
-  // ids), and rebuilds the id lookup.
-  Status adopt_arrays();
-  // The live node of an id.
+  // add_batch and add_code_batch: rows of `vectors`, or of `codes` if not null.
+  Status insert_batch(std::span<const int64_t> ids, const float* vectors, const uint8_t* codes, size_t threads);
+  // Takes a node number for id and makes its records (under the id lock).
+  Result<uint32_t> allocate(int64_t id);
+  // Writes an allocated node's code and links it into the graph.
+  void link_in(uint32_t node, const float* q, const uint8_t* code);
+  // Writes a new node's list on level.
+  void set_links(uint32_t node, int level, const std::vector<Candidate>& chosen);
+  // open() and compact(): checks that f forms a graph a search can walk
+  // safely (counts, links and their levels, entry point, tombstones, unique
+  // live ids), then copies it in and builds the id lookup. Empty index only.
+  Status adopt(const Flat& f);
+  // The live node of an id; the caller holds the id lock.
   std::optional<uint32_t> find(int64_t id) const;
+  std::mutex& link_lock(uint32_t node) const;
 
   std::unique_ptr<Visited> acquire_visited() const;
   void release_visited(std::unique_ptr<Visited> v) const;
 
-  // Greedy walk on one level from *entry to the closest node it can reach.
-  void greedy(const float* query, int level, Candidate& entry, size_t* scored) const;
-  // Beam search of width ef on one level from the entry candidates. Returns
-  // the closest ef nodes that filter accepts (all when filter is null), as a
-  // max-heap on dist.
+  // Greedy walk on one level from *entry to the closest node it can reach
+  // among nodes below limit.
+  void greedy(const float* query, int level, uint32_t limit, Candidate& entry, size_t* scored) const;
+  // Beam search of width ef on one level from the entry candidates, over
+  // nodes below limit. Returns the closest ef nodes that filter accepts (all
+  // when filter is null), as a max-heap on dist.
   std::vector<Candidate> search_level(const float* query, const std::vector<Candidate>& entries, size_t ef, int level,
-                                      const NodeFilter* filter, Visited& visited, size_t* scored) const;
+                                      uint32_t limit, const NodeFilter* filter, Visited& visited, size_t* scored) const;
   // Algorithm 4: up to m of `candidates` (sorted by dist ascending), each
   // closer to the base than to those already chosen.
   std::vector<Candidate> select_neighbours(const std::vector<Candidate>& candidates, size_t m) const;
   // Adds `from` -> `to` on `level`, re-selecting to's list if it is full.
   void link_back(uint32_t to, uint32_t from, float d, int level);
+  // repair() for one list; returns the removed links it replaced.
+  size_t repair_list(uint32_t node, int level, std::vector<uint32_t>& seen, uint32_t epoch);
   std::vector<Hit> exact(const float* query, size_t k, const std::vector<uint32_t>& nodes, size_t* scored) const;
   // Ranking scores (-distance) -> reported scores: -|q - v| for L2.
   void finish(std::vector<Hit>& hits) const;
@@ -212,31 +297,13 @@ class HnswIndex {
   double level_mult_;  // mL = 1 / ln M
   ScoreKernel kernel_;
   float sign_;  // +1 for squared L2, -1 to turn dot into a distance
-
-  std::vector<uint8_t> codes_;
-  std::vector<uint32_t> links0_;
-  std::vector<uint32_t> upper_;
-  std::vector<uint32_t> upper_at_;  // per node: offset into upper_ (unused when level 0)
-  std::vector<uint8_t> levels_;
-  std::vector<int64_t> ids_;
-  std::vector<uint8_t> removed_flags_;
-  // Ids -> newest node: a binary search in ids_ while ids were added in
-  // ascending order (a store's load order; no map then, ~40 bytes/vector
-  // saved), this map from the first id that is not.
-  bool ids_ascending_ = true;
-  std::unordered_map<int64_t, uint32_t> node_of_;
-  size_t removed_ = 0;
-  uint64_t saved_generation_ = 0;
-  int max_level_ = -1;
-  uint32_t entry_ = 0;
-  std::mt19937_64 rng_;
   // Re-scores final candidates on float32 originals: FlatIndex::rescore is
   // exactly that computation, and an empty FlatIndex holds no vectors.
   FlatIndex rescorer_;
-
-  // Visited lists reused across searches (allocating n marks per search
-  // would cost more than the search); behind a pointer so the index moves.
-  std::unique_ptr<VisitedPool> pool_;
+  // The graph, its locks and counters: behind a pointer so the index moves
+  // (atomics and mutexes do not).
+  std::unique_ptr<State> s_;
+  uint64_t saved_generation_ = 0;
 };
 
 }  // namespace simile

@@ -9,8 +9,10 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <span>
 
 #include "index/hnsw.h"
+#include "index/hnsw_state.h"
 #include "util/file_util.h"
 
 namespace simile {
@@ -102,17 +104,20 @@ class Mapping {
   size_t size_;
 };
 
+// A section of the mapped file as an array: sections are aligned for their
+// type (layout_of), and the mapping outlives the spans.
 template <class T>
-void copy_section(std::vector<T>& to, const char* from, size_t count) {
-  to.resize(count);
-  if (count > 0) std::memcpy(to.data(), from, count * sizeof(T));
+std::span<const T> section(const char* at, size_t count) {
+  return {reinterpret_cast<const T*>(at), count};
 }
 
 }  // namespace
 
 Status HnswIndex::save(const std::string& path, uint64_t generation) const {
   const size_t n = nodes();
-  const Layout l = layout_of(n, code_size_, params_.M, upper_.size());
+  const size_t upper_words = s_->upper_words.load(std::memory_order_relaxed);
+  const Layout l = layout_of(n, code_size_, params_.M, upper_words);
+  const Top top = load_top();
   std::string out(l.size, '\0');
   char* p = out.data();
   std::memcpy(p, kMagic, sizeof kMagic);
@@ -126,20 +131,27 @@ Status HnswIndex::save(const std::string& path, uint64_t generation) const {
   put64(p + 48, params_.ef_construction);
   put64(p + 56, params_.seed);
   put64(p + 64, n);
-  put64(p + 72, removed_);
-  put64(p + 80, upper_.size());
-  put32(p + 88, static_cast<uint32_t>(max_level_));
-  put32(p + 92, entry_);
+  put64(p + 72, s_->removed.load(std::memory_order_relaxed));
+  put64(p + 80, upper_words);
+  put32(p + 88, static_cast<uint32_t>(top.level));
+  put32(p + 92, top.entry);
   put64(p + 96, code_size_);
   put64(p + 104, l.size);
-  if (n > 0) {
-    std::memcpy(p + l.ids, ids_.data(), n * sizeof(int64_t));
-    std::memcpy(p + l.codes, codes_.data(), n * code_size_);
-    std::memcpy(p + l.links0, links0_.data(), links0_.size() * sizeof(uint32_t));
-    std::memcpy(p + l.upper_at, upper_at_.data(), n * sizeof(uint32_t));
-    if (!upper_.empty()) std::memcpy(p + l.upper, upper_.data(), upper_.size() * sizeof(uint32_t));
-    std::memcpy(p + l.levels, levels_.data(), n);
-    std::memcpy(p + l.tombstones, removed_flags_.data(), n);
+  // Node by node out of the chunks; a node's upper levels follow the
+  // previous node's in the upper section.
+  const size_t list0 = (1 + max_links0_) * sizeof(uint32_t);
+  const size_t list = (1 + max_links_) * sizeof(uint32_t);
+  size_t upper_at = 0;
+  for (uint32_t node = 0; node < n; ++node) {
+    const int level = *s_->levels.at(node);
+    put64(p + l.ids + size_t{node} * sizeof(int64_t), static_cast<uint64_t>(*s_->ids.at(node)));
+    std::memcpy(p + l.codes + size_t{node} * code_size_, code(node), code_size_);
+    std::memcpy(p + l.links0 + size_t{node} * list0, links(node, 0), list0);
+    put32(p + l.upper_at + size_t{node} * sizeof(uint32_t), static_cast<uint32_t>(upper_at));
+    if (level > 0) std::memcpy(p + l.upper + upper_at * sizeof(uint32_t), links(node, 1), size_t(level) * list);
+    upper_at += size_t(level) * (1 + max_links_);
+    p[l.levels + node] = static_cast<char>(level);
+    p[l.tombstones + node] = (flags(node) & kRemoved) ? 1 : 0;
   }
   put64(p + l.checksum, XXH3_64bits(p, l.checksum));
   return write_file_atomic(path, out).with_context("saving HNSW index");
@@ -214,76 +226,118 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::open(const std::string& path, uint
   params.ef_construction = ef_construction;
   params.seed = seed;
   auto index = std::make_unique<HnswIndex>(dims, types[type], metrics[metric], params);
-  copy_section(index->ids_, p + l.ids, n);
-  copy_section(index->codes_, p + l.codes, n * code_size);
-  copy_section(index->links0_, p + l.links0, n * (1 + 2 * m));
-  copy_section(index->upper_at_, p + l.upper_at, n);
-  copy_section(index->upper_, p + l.upper, upper_words);
-  copy_section(index->levels_, p + l.levels, n);
-  copy_section(index->removed_flags_, p + l.tombstones, n);
-  index->removed_ = removed;
+  Flat flat;
+  flat.ids = section<int64_t>(p + l.ids, n);
+  flat.codes = section<uint8_t>(p + l.codes, n * code_size);
+  flat.links0 = section<uint32_t>(p + l.links0, n * (1 + 2 * m));
+  flat.upper_at = section<uint32_t>(p + l.upper_at, n);
+  flat.upper = section<uint32_t>(p + l.upper, upper_words);
+  flat.levels = section<uint8_t>(p + l.levels, n);
+  flat.tombstones = section<uint8_t>(p + l.tombstones, n);
+  flat.removed = removed;
+  flat.top = {max_level, entry};
   index->saved_generation_ = generation;
-  index->max_level_ = max_level;
-  index->entry_ = entry;
-  // The generator as add() left it: one draw per node (draw_level).
-  index->rng_.discard(n);
-  const Status adopted = index->adopt_arrays();
+  const Status adopted = index->adopt(flat);
   if (!adopted.is_ok()) return corrupt(adopted.message());
   return index;
 }
 
-Status HnswIndex::adopt_arrays() {
-  const size_t n = nodes();
+Status HnswIndex::adopt(const Flat& f) {
+  const size_t n = f.ids.size();
+  SIMILE_CHECK(nodes() == 0);
+  SIMILE_CHECK(f.codes.size() == n * code_size_ && f.links0.size() == n * (1 + max_links0_) && f.upper_at.size() == n &&
+               f.levels.size() == n && f.tombstones.size() == n);
   if (n == 0) {
-    if (max_level_ != -1 || entry_ != 0 || removed_ != 0 || !upper_.empty())
+    if (f.top.level != -1 || f.top.entry != 0 || f.removed != 0 || !f.upper.empty())
       return Status::corrupt("an empty graph with a max level, entry point, tombstones or links");
     return Status::ok();
   }
+  // The structure first, so that nothing below reads out of bounds.
   size_t upper_at = 0;
   size_t removed = 0;
-  int top = -1;
   for (uint32_t node = 0; node < n; ++node) {
-    const int level = levels_[node];
+    const int level = f.levels[node];
     if (level > kMaxLevel)
       return Status::corrupt("node " + std::to_string(node) + " on level " + std::to_string(level));
-    if (upper_at_[node] != upper_at)
-      return Status::corrupt("node " + std::to_string(node) + "'s upper levels at " + std::to_string(upper_at_[node]) +
+    if (f.upper_at[node] != upper_at)
+      return Status::corrupt("node " + std::to_string(node) + "'s upper levels at " + std::to_string(f.upper_at[node]) +
                              ", expected " + std::to_string(upper_at));
     upper_at += size_t(level) * (1 + max_links_);
-    if (upper_at > upper_.size()) return Status::corrupt("upper levels run past their section");
-    top = std::max(top, level);
+    if (upper_at > f.upper.size()) return Status::corrupt("upper levels run past their section");
+    if (f.tombstones[node] > 1) return Status::corrupt("tombstone flag " + std::to_string(f.tombstones[node]));
+    removed += f.tombstones[node];
+  }
+  if (upper_at != f.upper.size()) return Status::corrupt("upper-level section longer than the levels need");
+  if (removed != f.removed) return Status::corrupt("tombstone count does not match the flags");
+  // Searches start at the entry point on its level; nodes above it can only
+  // be tombstones that repair() took the entry point from.
+  const Top top = f.top;
+  if (top.level < 0 || top.entry >= n || f.levels[top.entry] != top.level)
+    return Status::corrupt("entry point " + std::to_string(top.entry) + " or max level " + std::to_string(top.level) +
+                           " does not match the levels");
+  for (uint32_t node = 0; node < n; ++node) {
+    const int level = f.levels[node];
+    if (level > top.level && f.tombstones[node] == 0)
+      return Status::corrupt("live node " + std::to_string(node) + " above the max level " + std::to_string(top.level));
     for (int lc = 0; lc <= level; ++lc) {
-      const uint32_t* l = links(node, lc);
+      const uint32_t* l = lc == 0 ? &f.links0[node * (1 + max_links0_)]
+                                  : &f.upper[f.upper_at[node] + size_t(lc - 1) * (1 + max_links_)];
       const size_t cap = lc == 0 ? max_links0_ : max_links_;
       if (l[0] > cap)
         return Status::corrupt("node " + std::to_string(node) + " has " + std::to_string(l[0]) + " links on level " +
                                std::to_string(lc));
       for (uint32_t i = 1; i <= l[0]; ++i) {
-        if (l[i] >= n)
-          return Status::corrupt("node " + std::to_string(node) + " links to node " + std::to_string(l[i]) + " of " +
-                                 std::to_string(n));
+        // A link on level lc to a node below lc would make a search read
+        // lists that node does not have.
+        if (l[i] >= n || f.levels[l[i]] < lc)
+          return Status::corrupt("node " + std::to_string(node) + " links on level " + std::to_string(lc) +
+                                 " to node " + std::to_string(l[i]) + " of " + std::to_string(n) +
+                                 (l[i] < n ? " on level " + std::to_string(f.levels[l[i]]) : ""));
       }
     }
-    if (removed_flags_[node] > 1) return Status::corrupt("tombstone flag " + std::to_string(removed_flags_[node]));
-    removed += removed_flags_[node];
   }
-  if (upper_at != upper_.size()) return Status::corrupt("upper-level section longer than the levels need");
-  if (removed != removed_) return Status::corrupt("tombstone count does not match the flags");
-  if (max_level_ != top || entry_ >= n || levels_[entry_] != top)
-    return Status::corrupt("entry point " + std::to_string(entry_) + " or max level " + std::to_string(max_level_) +
-                           " does not match the levels");
-  // The id lookup (hnsw.h: ids_ascending_ / node_of_), rebuilt as add() would have.
-  for (uint32_t node = 1; node < n && ids_ascending_; ++node) {
-    if (ids_[node] <= ids_[node - 1]) ids_ascending_ = false;
-  }
-  if (!ids_ascending_) {
-    node_of_.reserve(n);
-    for (uint32_t node = 0; node < n; ++node) node_of_[ids_[node]] = node;
-    for (uint32_t node = 0; node < n; ++node) {
-      if (removed_flags_[node] == 0 && node_of_.at(ids_[node]) != node)
-        return Status::corrupt("id " + std::to_string(ids_[node]) + " is live on two nodes");
+
+  // Then the copy, into chunks as add() would have made them.
+  State& s = *s_;
+  std::unique_lock<std::shared_mutex> lock(s.ids_mutex);
+  for (NodeArray<uint8_t>* a : {&s.codes, &s.levels, &s.flags}) a->grow(n);
+  s.links0.grow(n);
+  s.upper.grow(n);
+  s.ids.grow(n);
+  for (uint32_t node = 0; node < n; ++node) {
+    const int level = f.levels[node];
+    *s.ids.at(node) = f.ids[node];
+    std::memcpy(s.codes.at(node), &f.codes[node * code_size_], code_size_);
+    std::memcpy(s.links0.at(node), &f.links0[node * (1 + max_links0_)], (1 + max_links0_) * sizeof(uint32_t));
+    *s.levels.at(node) = static_cast<uint8_t>(level);
+    *s.flags.at(node) = kReady | (f.tombstones[node] != 0 ? kRemoved : 0);
+    s.upper.at(node)->reset();
+    if (level > 0) {
+      const size_t words = size_t(level) * (1 + max_links_);
+      *s.upper.at(node) = std::make_unique<uint32_t[]>(words);
+      std::memcpy(s.upper.at(node)->get(), &f.upper[f.upper_at[node]], words * sizeof(uint32_t));
     }
   }
+  // The id lookup (hnsw_state.h: ids_ascending / node_of), rebuilt as add() would have.
+  for (uint32_t node = 1; node < n && s.ids_ascending; ++node) {
+    if (f.ids[node] <= f.ids[node - 1]) s.ids_ascending = false;
+  }
+  if (!s.ids_ascending) {
+    s.node_of.reserve(n);
+    for (uint32_t node = 0; node < n; ++node) s.node_of[f.ids[node]] = node;
+    for (uint32_t node = 0; node < n; ++node) {
+      if (f.tombstones[node] == 0 && s.node_of.at(f.ids[node]) != node) {
+        s.node_of.clear();
+        return Status::corrupt("id " + std::to_string(f.ids[node]) + " is live on two nodes");
+      }
+    }
+  }
+  // The generator as add() leaves it: one draw per node (draw_level).
+  s.rng.discard(n);
+  s.upper_words.store(f.upper.size(), std::memory_order_relaxed);
+  s.removed.store(f.removed, std::memory_order_relaxed);
+  store_top(top);
+  s.count.store(static_cast<uint32_t>(n), std::memory_order_release);
   return Status::ok();
 }
 

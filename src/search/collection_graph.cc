@@ -11,20 +11,22 @@ namespace simile::search {
 
 namespace {
 
-// Catching up costs an insert per added chunk and leaves a tombstone per
-// removed one; past these shares of the graph a fresh build is as cheap and
-// gives a graph without dead nodes.
+// Catching up costs an insert per added chunk, so past this share of the
+// graph a fresh build is about as cheap and gives a better graph.
 constexpr double kMaxCatchUpShare = 0.5;
+// Removed chunks stay as tombstones: repaired around after each catch-up
+// (walks then never reach them), dropped by compaction past this share.
 constexpr double kMaxTombstoneShare = 0.2;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Reports progress every this many inserts (and at the end).
-constexpr size_t kProgressEvery = 1000;
+// Stored vectors are inserted in blocks of this many, each on all the
+// build's threads: enough work per block to keep them busy, little memory.
+constexpr size_t kBlock = 4096;
 
-// Inserts a stored vector into the graph, checked first.
+// Inserts stored vectors into the graph, checked first, a block at a time.
 class Inserter {
  public:
   Inserter(const store::Store& store, HnswIndex& graph, size_t total, const GraphBuild& how)
@@ -33,8 +35,17 @@ class Inserter {
     const auto* code = reinterpret_cast<const uint8_t*>(blob.data());
     SIMILE_RETURN_IF_ERROR(check_encoded(graph_.type(), code, blob.size(), graph_.dims())
                                .with_context(path_ + ": chunk " + std::to_string(chunk)));
-    SIMILE_RETURN_IF_ERROR(graph_.add_code(chunk, code));
-    if (how_.progress && (++done_ % kProgressEvery == 0 || done_ == total_)) how_.progress(done_, total_);
+    ids_.push_back(chunk);
+    codes_.insert(codes_.end(), code, code + blob.size());
+    return ids_.size() == kBlock ? flush() : Status::ok();
+  }
+  Status flush() {
+    if (ids_.empty()) return Status::ok();
+    SIMILE_RETURN_IF_ERROR(graph_.add_code_batch(ids_, codes_.data(), static_cast<size_t>(std::max(how_.threads, 0))));
+    done_ += ids_.size();
+    ids_.clear();
+    codes_.clear();
+    if (how_.progress) how_.progress(done_, total_);
     return Status::ok();
   }
 
@@ -43,6 +54,8 @@ class Inserter {
   HnswIndex& graph_;
   size_t total_, done_ = 0;
   const GraphBuild& how_;
+  std::vector<int64_t> ids_;
+  std::vector<uint8_t> codes_;
 };
 
 Result<std::unique_ptr<HnswIndex>> build(store::Store& store, const store::CollectionRow& row,
@@ -60,6 +73,7 @@ Result<std::unique_ptr<HnswIndex>> build(store::Store& store, const store::Colle
     if (bad.is_ok()) bad = inserter.add(chunk, blob);
   }));
   if (!bad.is_ok()) return bad;
+  SIMILE_RETURN_IF_ERROR(inserter.flush());
   return graph;
 }
 
@@ -130,9 +144,7 @@ Result<LoadedGraph> load_graph(store::Store& store, const store::CollectionRow& 
       std::set_difference(chunks.begin(), chunks.end(), live.begin(), live.end(), std::back_inserter(added));
       std::set_difference(live.begin(), live.end(), chunks.begin(), chunks.end(), std::back_inserter(removed));
       const double nodes = static_cast<double>(std::max<size_t>(out.graph->nodes(), 1));
-      const double tombstones = static_cast<double>(out.graph->nodes() - out.graph->size() + removed.size());
-      if (static_cast<double>(added.size() + removed.size()) > kMaxCatchUpShare * nodes ||
-          tombstones > kMaxTombstoneShare * (nodes + static_cast<double>(added.size()))) {
+      if (static_cast<double>(added.size() + removed.size()) > kMaxCatchUpShare * nodes) {
         why = "too much changed to catch up";
         out.graph.reset();
       } else {
@@ -140,7 +152,14 @@ Result<LoadedGraph> load_graph(store::Store& store, const store::CollectionRow& 
         Inserter inserter(store, *out.graph, added.size(), how);
         SIMILE_RETURN_IF_ERROR(store.for_each_vector_of(
             added, [&](int64_t chunk, std::string_view blob) { return inserter.add(chunk, blob); }));
+        SIMILE_RETURN_IF_ERROR(inserter.flush());
         out.how = "caught up (+" + std::to_string(added.size()) + " -" + std::to_string(removed.size()) + ")";
+        if (out.graph->tombstone_fraction() > kMaxTombstoneShare) {
+          out.graph = std::make_unique<HnswIndex>(out.graph->compact());
+          out.how += ", compacted";
+        } else if (!removed.empty()) {
+          out.graph->repair();
+        }
       }
     }
   }

@@ -281,6 +281,45 @@ TEST(HnswPersistence, OutOfRangeLinkBehindAValidChecksumIsCorrupt) {
   }
 }
 
+// A link on level 1 to a node that has only level 0 passed the range check
+// but would make a search read level-1 links the node does not have.
+TEST(HnswPersistence, LinkToANodeBelowItsLevelIsCorrupt) {
+  TempDir dir;
+  const size_t d = 8, n = 200, m = 4;
+  HnswIndex index(d, VectorType::kF32, Metric::kL2, {.M = m});
+  const std::vector<float> base = clustered(n, d, 11);
+  for (size_t r = 0; r < n; ++r) ASSERT_TRUE(index.add(static_cast<int64_t>(r), &base[r * d]).is_ok());
+  ASSERT_TRUE(index.save(dir.file("good"), 3).is_ok());
+  std::string bad = read_bytes(dir.file("good"));
+  auto align = [](size_t x) { return (x + 63) / 64 * 64; };
+  uint64_t upper_words = 0;
+  std::memcpy(&upper_words, bad.data() + 80, 8);
+  const size_t codes = align(128 + n * 8), links0 = align(codes + n * d * 4),
+               upper_at = align(links0 + n * (1 + 2 * m) * 4), upper = align(upper_at + n * 4),
+               levels = align(upper + upper_words * 4);
+  size_t high = n, low = n;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t count = 0;
+    if (bad[levels + i] > 0) {
+      uint32_t at = 0;
+      std::memcpy(&at, bad.data() + upper_at + i * 4, 4);
+      std::memcpy(&count, bad.data() + upper + size_t{at} * 4, 4);
+      if (count > 0 && high == n) high = i;
+    } else if (low == n) {
+      low = i;
+    }
+  }
+  ASSERT_LT(high, n);
+  ASSERT_LT(low, n);
+  uint32_t at = 0;
+  std::memcpy(&at, bad.data() + upper_at + high * 4, 4);
+  const auto low32 = static_cast<uint32_t>(low);
+  std::memcpy(bad.data() + upper + (size_t{at} + 1) * 4, &low32, 4);
+  const uint64_t sum = XXH3_64bits(bad.data(), bad.size() - 8);
+  std::memcpy(bad.data() + bad.size() - 8, &sum, 8);
+  expect_corrupt(dir, bad, "level-1 link to a level-0 node");
+}
+
 TEST(HnswPersistence, AFailedSaveLeavesTheOldFileReadable) {
   TempDir dir;
   const std::vector<float> base = clustered(200, 8, 8);

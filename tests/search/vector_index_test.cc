@@ -199,6 +199,30 @@ TEST_F(VectorIndexTest, WritesKeepTheFileInStepAndDeletedDocumentsNeverComeBack)
   expect_same_as_exact(*c);
 }
 
+TEST_F(VectorIndexTest, DeletesAreRepairedAroundAndCompactedAway) {
+  auto c = open();
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->build_vector_index(settings("hnsw")).is_ok());
+  add(*c, 0, 200);
+  std::vector<std::string> gone;
+  for (size_t n = 0; n < 20; ++n) gone.push_back(corpus_id(n * 3));
+  ASSERT_TRUE(c->remove(gone).is_ok());  // 10%: tombstones, relinked around
+  reopen(c);
+  VectorIndexInfo i = info(*c);
+  EXPECT_EQ(i.tombstones, 20u);
+  expect_same_as_exact(*c);
+  reopen(c);
+  gone.clear();
+  for (size_t n = 0; n < 40; ++n) gone.push_back(corpus_id(n * 3 + 1));
+  ASSERT_TRUE(c->remove(gone).is_ok());  // 30% dead: a new graph without them
+  reopen(c);
+  i = info(*c);
+  EXPECT_EQ(i.load, "opened");
+  EXPECT_EQ(i.tombstones, 0u);
+  EXPECT_EQ(i.nodes, 140u);
+  expect_same_as_exact(*c);
+}
+
 TEST_F(VectorIndexTest, StaleMissingCorruptAndForeignFilesAreNeverTrusted) {
   auto c = open();
   ASSERT_TRUE(c);

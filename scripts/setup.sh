@@ -16,7 +16,7 @@ done
 command -v node >/dev/null 2>&1 || need_apt="$need_apt nodejs"
 command -v npm >/dev/null 2>&1 || need_apt="$need_apt npm"
 if [ "${1:-}" = "--peers" ]; then
-  for pkg in python3-torch python3-numpy python3-xapian python3-hnswlib python3-faiss fortunes sentencepiece; do
+  for pkg in python3-torch python3-numpy python3-xapian python3-hnswlib python3-faiss python3-matplotlib fortunes sentencepiece; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt="$need_apt $pkg"
   done
 fi

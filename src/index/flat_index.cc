@@ -1,5 +1,6 @@
 #include "index/flat_index.h"
 
+#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -45,10 +46,15 @@ std::pair<size_t, size_t> split(size_t n, size_t part, size_t parts) {
   return {n * part / parts, n * (part + 1) / parts};
 }
 
+// A dense scan scores this many consecutive vectors per block-kernel call,
+// into a buffer that stays in L1.
+constexpr size_t kScanBlock = 128;
+
 // What one scan reads: the whole database, `positions` (sorted) of it, or the
 // whole database with only the rows whose `mask` bit is set allowed to enter.
 struct ScanInput {
   ScoreKernel kernel;
+  BlockKernel block_kernel;
   const float* query;
   const uint8_t* codes;
   size_t code_size;
@@ -58,13 +64,32 @@ struct ScanInput {
   const uint64_t* mask = nullptr;       // scan rows [begin, end), keep those with their bit set
 };
 
+// Pushes scores[0, n), the ranking scores of rows first..first + n - 1, into
+// top (rows whose mask bit is clear skipped). Once top is full almost no
+// score reaches its threshold, so eight at a time are compared first (SSE,
+// part of every x86-64) and only a group with a hit is looked at one by one.
+void push_scores(const float* scores, size_t n, size_t first, const int64_t* ids, const uint64_t* mask, TopK& top) {
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m128 t = _mm_set1_ps(top.threshold());
+    const __m128 hit = _mm_or_ps(_mm_cmpge_ps(_mm_loadu_ps(scores + j), t), _mm_cmpge_ps(_mm_loadu_ps(scores + j + 4), t));
+    if (_mm_movemask_ps(hit) == 0) continue;
+    for (size_t i = j; i < j + 8; ++i) {
+      const size_t p = first + i;
+      if (scores[i] >= top.threshold() && (mask == nullptr || ((mask[p / 64] >> (p % 64)) & 1u)))
+        top.push(ids[p], scores[i]);
+    }
+  }
+  for (; j < n; ++j) {
+    const size_t p = first + j;
+    if (scores[j] >= top.threshold() && (mask == nullptr || ((mask[p / 64] >> (p % 64)) & 1u)))
+      top.push(ids[p], scores[j]);
+  }
+}
+
 // L2 kernels return squared distances; the ranking score is their negation.
 template <bool kNegate>
 void scan(const ScanInput& in, size_t begin, size_t end, TopK& top) {
-  auto score = [&](size_t p) {
-    const float s = in.kernel(in.query, in.codes + p * in.code_size, in.dims);
-    return kNegate ? -s : s;
-  };
   if (in.positions != nullptr) {
     const size_t ahead = std::max<size_t>(2, kPrefetchBytes / in.code_size);
     for (size_t i = begin; i < end; ++i) {
@@ -73,19 +98,18 @@ void scan(const ScanInput& in, size_t begin, size_t end, TopK& top) {
         for (size_t line = 0; line < in.code_size; line += 64) __builtin_prefetch(next + line);
       }
       const size_t p = in.positions[i];
-      const float s = score(p);
-      if (s >= top.threshold()) top.push(in.ids[p], s);
+      const float s = in.kernel(in.query, in.codes + p * in.code_size, in.dims);
+      if ((kNegate ? -s : s) >= top.threshold()) top.push(in.ids[p], kNegate ? -s : s);
     }
-  } else if (in.mask != nullptr) {
-    for (size_t p = begin; p < end; ++p) {
-      const float s = score(p);
-      if (s >= top.threshold() && ((in.mask[p / 64] >> (p % 64)) & 1u)) top.push(in.ids[p], s);
-    }
-  } else {
-    for (size_t p = begin; p < end; ++p) {
-      const float s = score(p);
-      if (s >= top.threshold()) top.push(in.ids[p], s);
-    }
+    return;
+  }
+  float scores[kScanBlock];
+  for (size_t b = begin; b < end; b += kScanBlock) {
+    const size_t n = std::min(kScanBlock, end - b);
+    in.block_kernel(in.query, in.codes + b * in.code_size, n, in.dims, scores);
+    if constexpr (kNegate)
+      for (size_t j = 0; j < n; ++j) scores[j] = -scores[j];
+    push_scores(scores, n, b, in.ids, in.mask, top);
   }
 }
 
@@ -115,7 +139,8 @@ FlatIndex::FlatIndex(size_t dims, VectorType type, Metric metric)
       type_(type),
       metric_(metric),
       code_size_(encoded_size(type, dims)),
-      kernel_(metric == Metric::kL2 ? l2sq_kernel(type) : dot_kernel(type)) {
+      kernel_(metric == Metric::kL2 ? l2sq_kernel(type) : dot_kernel(type)),
+      block_kernel_(metric == Metric::kL2 ? l2sq_block_kernel(type) : dot_block_kernel(type)) {
   SIMILE_CHECK(dims > 0);
   SIMILE_CHECK(metric == Metric::kCosine || metric == Metric::kDot || metric == Metric::kL2);
 }
@@ -231,7 +256,7 @@ std::vector<Hit> FlatIndex::search(const float* query, size_t k, const IdFilter*
 
 std::vector<Hit> FlatIndex::search_prepared(const float* q, size_t k, const std::vector<uint32_t>* positions,
                                             size_t* scored) const {
-  ScanInput in{kernel_, q, codes_.data(), code_size_, dims_, ids_.data()};
+  ScanInput in{kernel_, block_kernel_, q, codes_.data(), code_size_, dims_, ids_.data()};
   size_t n = size();
   std::vector<uint64_t> mask;
   if (positions != nullptr) {
@@ -362,14 +387,15 @@ std::vector<std::vector<Hit>> FlatIndex::search_batch_gemm(const float* queries,
         kernels::gemm_nt(qn, tn, dims_, queries + q0 * dims_, dims_, b, dims_, scores.data(), kTileRows);
         for (size_t i = 0; i < qn; ++i) {
           TopK& top = partial[(q0 + i) * parts + part];
-          const float* row = scores.data() + i * kTileRows;
-          for (size_t j = 0; j < tn; ++j) {
-            // L2: -(|q|^2 + |v|^2 - 2 q.v), the negated squared distance.
-            const float s = l2 ? 2 * row[j] - row_sq[j] - query_sq[q0 + i] : row[j];
-            if (s >= top.threshold()) {
-              const size_t p = positions != nullptr ? (*positions)[t0 + j] : t0 + j;
-              top.push(ids_[p], s);
-            }
+          float* row = scores.data() + i * kTileRows;
+          // L2: -(|q|^2 + |v|^2 - 2 q.v), the negated squared distance.
+          if (l2)
+            for (size_t j = 0; j < tn; ++j) row[j] = 2 * row[j] - row_sq[j] - query_sq[q0 + i];
+          if (positions == nullptr) {
+            push_scores(row, tn, t0, ids_.data(), nullptr, top);
+          } else {
+            for (size_t j = 0; j < tn; ++j)
+              if (row[j] >= top.threshold()) top.push(ids_[(*positions)[t0 + j]], row[j]);
           }
         }
       }

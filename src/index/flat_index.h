@@ -137,7 +137,8 @@ class FlatIndex {
   VectorType type_;
   Metric metric_;
   size_t code_size_;
-  ScoreKernel kernel_;  // dot or squared L2 for type_
+  ScoreKernel kernel_;        // dot or squared L2 for type_
+  BlockKernel block_kernel_;  // the same over consecutive vectors
   std::vector<uint8_t> codes_;
   std::vector<int64_t> ids_;
   bool ids_ascending_ = true;

@@ -88,10 +88,23 @@ float l2sq_i8_scalar(const float* q, const uint8_t* code, size_t d) {
   return s;
 }
 
+// ---- scalar block kernels ------------------------------------------------------
+
+template <VectorType kType, ScoreKernel kScore>
+void block_scalar(const float* q, const uint8_t* codes, size_t n, size_t d, float* out) {
+  const size_t code_size = encoded_size(kType, d);
+  for (size_t i = 0; i < n; ++i) out[i] = kScore(q, codes + i * code_size, d);
+}
+
 // ---- AVX2 + FMA + F16C ---------------------------------------------------------
-// Four independent accumulators over 32 values per step hide the FMA latency;
-// the last d % 8 values go through a zero-padded 8-wide step, so a kernel
-// never reads past the vector.
+// Four independent accumulators over 32 values per step hide the FMA latency.
+// The last d % 8 values are one more 8-wide step with the lanes past d zeroed
+// in both operands: float32 codes and the query are read with masked loads
+// (the masked-off lanes are never touched); half and int8 codes are read
+// 8 wide when the bytes past the vector are known to be readable (a block
+// kernel scoring a vector that is not the last of its block) and masked after
+// the conversion, else copied into a zeroed buffer first. No kernel reads
+// past the memory it was given.
 #define SIMILE_AVX2 __attribute__((target("avx2,fma,f16c"), always_inline)) inline
 #define SIMILE_AVX2_FN __attribute__((target("avx2,fma,f16c")))
 
@@ -120,81 +133,102 @@ constexpr size_t kElemBytes = kType == VectorType::kF32   ? 4
                               : kType == VectorType::kF16 ? 2
                                                           : 1;
 
-// The last d % 8 query and stored values, copied into zeroed 8-wide buffers so
-// the tail is one more full step that reads nothing past the vector.
-template <VectorType kType>
-struct Tail {
-  alignas(32) float q[8] = {};
-  alignas(16) uint8_t code[32] = {};
-  Tail(const float* query, const uint8_t* codes, size_t d) {
-    const size_t start = d - d % 8;
-    std::memcpy(q, query + start, (d - start) * sizeof(float));
-    std::memcpy(code, codes + start * kElemBytes<kType>, (d - start) * kElemBytes<kType>);
-  }
+// All bits set in lanes [0, r), zero in the others (r <= 8).
+SIMILE_AVX2 __m256i lane_mask(size_t r) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(r)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// The query's last d % 8 values and the mask of those lanes, computed once
+// per block of vectors.
+struct QueryTail {
+  __m256i mask;
+  __m256 q;
 };
 
-// q . v over the stored values (int8: without the scale).
-template <VectorType kType>
-SIMILE_AVX2 float dot_avx2(const float* q, const uint8_t* code, size_t d) {
-  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-  size_t i = 0;
-  for (; i + 32 <= d; i += 32) {
-    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load8<kType>(code, i), a0);
-    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), load8<kType>(code, i + 8), a1);
-    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 16), load8<kType>(code, i + 16), a2);
-    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 24), load8<kType>(code, i + 24), a3);
-  }
-  for (; i + 8 <= d; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load8<kType>(code, i), a0);
-  if (i < d) {
-    const Tail<kType> t(q, code, d);
-    a1 = _mm256_fmadd_ps(_mm256_load_ps(t.q), load8<kType>(t.code, 0), a1);
-  }
-  return hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+SIMILE_AVX2 QueryTail query_tail(const float* query, size_t d) {
+  const size_t start = d - d % 8;
+  const __m256i mask = lane_mask(d - start);
+  return {mask, _mm256_maskload_ps(query + start, mask)};
 }
 
+// The stored values of the tail step (lanes past d zero). `readable`: how
+// many bytes from the start of the tail may be read.
 template <VectorType kType>
-SIMILE_AVX2 __m256 l2_step(const float* q, const uint8_t* code, size_t i, __m256 scale, __m256 acc) {
-  const __m256 diff = _mm256_fnmadd_ps(scale, load8<kType>(code, i), _mm256_loadu_ps(q));
-  return _mm256_fmadd_ps(diff, diff, acc);
+SIMILE_AVX2 __m256 load_tail(const uint8_t* code, size_t d, const __m256i mask, size_t readable) {
+  const size_t start = d - d % 8;
+  if constexpr (kType == VectorType::kF32) {
+    return _mm256_maskload_ps(reinterpret_cast<const float*>(code) + start, mask);
+  } else {
+    if (readable >= 8 * kElemBytes<kType>) return _mm256_and_ps(load8<kType>(code, start), _mm256_castsi256_ps(mask));
+    alignas(16) uint8_t buf[8 * kElemBytes<kType>] = {};
+    std::memcpy(buf, code + start * kElemBytes<kType>, (d - start) * kElemBytes<kType>);
+    return load8<kType>(buf, 0);
+  }
 }
 
-// |q - scale * v|^2 over the stored values; scale is 1 for the float types.
-template <VectorType kType>
-SIMILE_AVX2 float l2sq_avx2(const float* q, const uint8_t* code, size_t d, float scale) {
+template <bool kL2>
+SIMILE_AVX2 __m256 step(__m256 q, __m256 v, __m256 scale, __m256 acc) {
+  if constexpr (kL2) {
+    const __m256 diff = _mm256_fnmadd_ps(scale, v, q);
+    return _mm256_fmadd_ps(diff, diff, acc);
+  } else {
+    return _mm256_fmadd_ps(q, v, acc);
+  }
+}
+
+// q . v (kL2 false; int8: without the scale) or |q - scale * v|^2 (kL2 true;
+// scale is 1 for the float types) over the stored values; `readable` as for
+// load_tail, counted from the end of the vector's code.
+template <VectorType kType, bool kL2>
+SIMILE_AVX2 float score_avx2(const float* q, const uint8_t* code, size_t d, float scale, const QueryTail& tail,
+                             size_t readable) {
   const __m256 s = _mm256_set1_ps(scale);
   __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 32 <= d; i += 32) {
-    a0 = l2_step<kType>(q + i, code, i, s, a0);
-    a1 = l2_step<kType>(q + i + 8, code, i + 8, s, a1);
-    a2 = l2_step<kType>(q + i + 16, code, i + 16, s, a2);
-    a3 = l2_step<kType>(q + i + 24, code, i + 24, s, a3);
+    a0 = step<kL2>(_mm256_loadu_ps(q + i), load8<kType>(code, i), s, a0);
+    a1 = step<kL2>(_mm256_loadu_ps(q + i + 8), load8<kType>(code, i + 8), s, a1);
+    a2 = step<kL2>(_mm256_loadu_ps(q + i + 16), load8<kType>(code, i + 16), s, a2);
+    a3 = step<kL2>(_mm256_loadu_ps(q + i + 24), load8<kType>(code, i + 24), s, a3);
   }
-  for (; i + 8 <= d; i += 8) a0 = l2_step<kType>(q + i, code, i, s, a0);
+  for (; i + 8 <= d; i += 8) a0 = step<kL2>(_mm256_loadu_ps(q + i), load8<kType>(code, i), s, a0);
   if (i < d) {
-    const Tail<kType> t(q, code, d);
-    a1 = l2_step<kType>(t.q, t.code, 0, s, a1);
+    const size_t tail_bytes = (d - i) * kElemBytes<kType>;
+    a1 = step<kL2>(tail.q, load_tail<kType>(code, d, tail.mask, tail_bytes + readable), s, a1);
   }
   return hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
 }
 
-SIMILE_AVX2_FN float dot_f32_avx2(const float* q, const uint8_t* code, size_t d) {
-  return dot_avx2<VectorType::kF32>(q, code, d);
+// One vector: nothing past its code is known to be readable.
+template <VectorType kType, bool kL2>
+SIMILE_AVX2_FN float score_one_avx2(const float* q, const uint8_t* code, size_t d) {
+  const QueryTail tail = query_tail(q, d);
+  if constexpr (kType == VectorType::kI8) {
+    const float scale = load_float(code);
+    const float s = score_avx2<kType, kL2>(q, code + 4, d, kL2 ? scale : 1.0f, tail, 0);
+    return kL2 ? s : scale * s;
+  } else {
+    return score_avx2<kType, kL2>(q, code, d, 1.0f, tail, 0);
+  }
 }
-SIMILE_AVX2_FN float dot_f16_avx2(const float* q, const uint8_t* code, size_t d) {
-  return dot_avx2<VectorType::kF16>(q, code, d);
-}
-SIMILE_AVX2_FN float dot_i8_avx2(const float* q, const uint8_t* code, size_t d) {
-  return load_float(code) * dot_avx2<VectorType::kI8>(q, code + 4, d);
-}
-SIMILE_AVX2_FN float l2sq_f32_avx2(const float* q, const uint8_t* code, size_t d) {
-  return l2sq_avx2<VectorType::kF32>(q, code, d, 1.0f);
-}
-SIMILE_AVX2_FN float l2sq_f16_avx2(const float* q, const uint8_t* code, size_t d) {
-  return l2sq_avx2<VectorType::kF16>(q, code, d, 1.0f);
-}
-SIMILE_AVX2_FN float l2sq_i8_avx2(const float* q, const uint8_t* code, size_t d) {
-  return l2sq_avx2<VectorType::kI8>(q, code + 4, d, load_float(code));
+
+// n vectors back to back: the query's tail is loaded once, and every vector
+// but the last may read its tail 8 wide into the next one.
+template <VectorType kType, bool kL2>
+SIMILE_AVX2_FN void score_block_avx2(const float* q, const uint8_t* codes, size_t n, size_t d, float* out) {
+  const QueryTail tail = query_tail(q, d);
+  const size_t code_size = encoded_size(kType, d);
+  for (size_t r = 0; r < n; ++r) {
+    const uint8_t* code = codes + r * code_size;
+    const size_t readable = (n - 1 - r) * code_size;
+    if constexpr (kType == VectorType::kI8) {
+      const float scale = load_float(code);
+      const float s = score_avx2<kType, kL2>(q, code + 4, d, kL2 ? scale : 1.0f, tail, readable);
+      out[r] = kL2 ? s : scale * s;
+    } else {
+      out[r] = score_avx2<kType, kL2>(q, code, d, 1.0f, tail, readable);
+    }
+  }
 }
 
 SIMILE_AVX2_FN void f32_to_f16_f16c(const float* src, uint16_t* dst, size_t n) {
@@ -385,11 +419,11 @@ ScoreKernel dot_kernel(VectorType type, Isa isa) {
   const bool fast = use_avx2(isa);
   switch (type) {
     case VectorType::kF32:
-      return fast ? dot_f32_avx2 : dot_f32_scalar;
+      return fast ? score_one_avx2<VectorType::kF32, false> : dot_f32_scalar;
     case VectorType::kF16:
-      return fast ? dot_f16_avx2 : dot_f16_scalar;
+      return fast ? score_one_avx2<VectorType::kF16, false> : dot_f16_scalar;
     case VectorType::kI8:
-      return fast ? dot_i8_avx2 : dot_i8_scalar;
+      return fast ? score_one_avx2<VectorType::kI8, false> : dot_i8_scalar;
   }
   return nullptr;
 }
@@ -398,11 +432,37 @@ ScoreKernel l2sq_kernel(VectorType type, Isa isa) {
   const bool fast = use_avx2(isa);
   switch (type) {
     case VectorType::kF32:
-      return fast ? l2sq_f32_avx2 : l2sq_f32_scalar;
+      return fast ? score_one_avx2<VectorType::kF32, true> : l2sq_f32_scalar;
     case VectorType::kF16:
-      return fast ? l2sq_f16_avx2 : l2sq_f16_scalar;
+      return fast ? score_one_avx2<VectorType::kF16, true> : l2sq_f16_scalar;
     case VectorType::kI8:
-      return fast ? l2sq_i8_avx2 : l2sq_i8_scalar;
+      return fast ? score_one_avx2<VectorType::kI8, true> : l2sq_i8_scalar;
+  }
+  return nullptr;
+}
+
+BlockKernel dot_block_kernel(VectorType type, Isa isa) {
+  const bool fast = use_avx2(isa);
+  switch (type) {
+    case VectorType::kF32:
+      return fast ? score_block_avx2<VectorType::kF32, false> : block_scalar<VectorType::kF32, dot_f32_scalar>;
+    case VectorType::kF16:
+      return fast ? score_block_avx2<VectorType::kF16, false> : block_scalar<VectorType::kF16, dot_f16_scalar>;
+    case VectorType::kI8:
+      return fast ? score_block_avx2<VectorType::kI8, false> : block_scalar<VectorType::kI8, dot_i8_scalar>;
+  }
+  return nullptr;
+}
+
+BlockKernel l2sq_block_kernel(VectorType type, Isa isa) {
+  const bool fast = use_avx2(isa);
+  switch (type) {
+    case VectorType::kF32:
+      return fast ? score_block_avx2<VectorType::kF32, true> : block_scalar<VectorType::kF32, l2sq_f32_scalar>;
+    case VectorType::kF16:
+      return fast ? score_block_avx2<VectorType::kF16, true> : block_scalar<VectorType::kF16, l2sq_f16_scalar>;
+    case VectorType::kI8:
+      return fast ? score_block_avx2<VectorType::kI8, true> : block_scalar<VectorType::kI8, l2sq_i8_scalar>;
   }
   return nullptr;
 }

@@ -14,7 +14,9 @@
 // query in float32 and lose only the precision of the stored side.
 //
 // Every kernel has a scalar reference (Isa::kScalar) and an AVX2+FMA+F16C
-// version; tests compare them on random inputs.
+// version, chosen at run time (kernels::best_isa(): the CPU's features, or
+// the scalar path when SIMILE_ISA=scalar); tests compare them on random
+// inputs for every type and for dimensions that are not multiples of 8.
 #pragma once
 
 #include <bit>
@@ -80,5 +82,15 @@ using ScoreKernel = float (*)(const float* query, const uint8_t* code, size_t di
 ScoreKernel dot_kernel(VectorType type, kernels::Isa isa = kernels::best_isa());
 // |query - decode(code)|^2, accumulated in float.
 ScoreKernel l2sq_kernel(VectorType type, kernels::Isa isa = kernels::best_isa());
+
+// Scores a float32 query[dims] against n encoded vectors stored back to back
+// (encoded_size apart) into out[n]: the inner loop of a scan. One call per
+// block keeps the dispatch and the query's tail out of the per-vector cost.
+// Reads exactly n * encoded_size bytes of `codes`; out[i] equals what the
+// ScoreKernel of the same type and Isa returns for vector i, bit for bit.
+using BlockKernel = void (*)(const float* query, const uint8_t* codes, size_t n, size_t dims, float* out);
+
+BlockKernel dot_block_kernel(VectorType type, kernels::Isa isa = kernels::best_isa());
+BlockKernel l2sq_block_kernel(VectorType type, kernels::Isa isa = kernels::best_isa());
 
 }  // namespace simile

@@ -13,6 +13,8 @@
 #include <set>
 #include <vector>
 
+#include "model/pooling.h"
+
 namespace simile {
 namespace {
 
@@ -89,6 +91,41 @@ TEST(FlatIndex, F32SearchMatchesBruteForceForEveryMetric) {
         EXPECT_NEAR(got[j].score, want[j].score, 2e-5 * std::max(1.0f, std::fabs(want[j].score)));
     }
   }
+}
+
+// The scan scores blocks of consecutive vectors with one kernel call and
+// filters them against the threshold eight at a time: its top k must be what
+// ranking every vector by the one-vector kernel gives, for every type and
+// metric, for dimensions that are not multiples of 8 and a row count that is
+// not a multiple of the block, with and without a dense (masked) filter.
+TEST(FlatIndex, ScanRanksLikeTheOneVectorKernel) {
+  const size_t n = 1000, k = 12;
+  for (size_t d : {1u, 7u, 100u, 383u, 385u})
+    for (VectorType type : kTypes)
+      for (Metric metric : kMetrics) {
+        if (metric == Metric::kCosine && d == 1) continue;  // every unit 1-d vector ties
+        const auto m = random_matrix(n, d, 11, false);
+        const auto q = random_matrix(1, d, 12, false);
+        const FlatIndex index = build(m, d, type, metric);
+        std::vector<float> unit(q.begin(), q.end());
+        if (metric == Metric::kCosine) l2_normalize(unit.data(), d);  // as the index prepares the query
+        const ScoreKernel kernel = metric == Metric::kL2 ? l2sq_kernel(type) : dot_kernel(type);
+        std::vector<int64_t> allowed;
+        TopK all(k), some(k);
+        for (size_t p = 0; p < n; ++p) {
+          const float s = kernel(unit.data(), index.code_at(p), d);
+          const float score = metric == Metric::kL2 ? -s : s;
+          all.push(index.id_at(p), score);
+          if (p % 3 != 0) {
+            allowed.push_back(index.id_at(p));
+            some.push(index.id_at(p), score);
+          }
+        }
+        SCOPED_TRACE(std::string(vector_type_name(type)) + " " + to_string(metric) + " d=" + std::to_string(d));
+        EXPECT_EQ(ids(index.search(q.data(), k)), ids(all.take_sorted()));
+        const IdFilter dense = IdFilter::ids(allowed);  // 2/3 allowed: the masked scan
+        EXPECT_EQ(ids(index.search(q.data(), k, &dense)), ids(some.take_sorted()));
+      }
 }
 
 TEST(FlatIndex, L2ScoreIsTheNegatedEuclideanDistance) {

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -10,6 +11,7 @@
 
 #include "model/kernels/attention.h"
 #include "model/kernels/convert.h"
+#include "model/kernels/cpu.h"
 #include "model/kernels/elementwise.h"
 #include "model/kernels/gemm.h"
 
@@ -32,6 +34,20 @@ std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1, float h
 
 #define SKIP_WITHOUT_AVX2() \
   if (!cpu_has_avx2_fma() || !cpu_has_f16c()) GTEST_SKIP() << "CPU lacks AVX2/FMA/F16C"
+
+// ---- dispatch ----------------------------------------------------------------
+
+// SIMILE_ISA=scalar forces the reference kernels (tests/cli/bench_ann_cli_test.sh
+// runs an exact search that way); the CPU's features decide otherwise.
+TEST(Cpu, ChooseIsaHonoursTheOverrideAndTheCpu) {
+  EXPECT_EQ(choose_isa(nullptr, true), Isa::kAvx2);
+  EXPECT_EQ(choose_isa("scalar", true), Isa::kScalar);
+  EXPECT_EQ(choose_isa("avx2", true), Isa::kAvx2);
+  EXPECT_EQ(choose_isa("", true), Isa::kAvx2);
+  EXPECT_EQ(choose_isa(nullptr, false), Isa::kScalar);
+  EXPECT_EQ(choose_isa("avx2", false), Isa::kScalar);  // never a path the CPU cannot run
+  EXPECT_EQ(best_isa(), choose_isa(std::getenv("SIMILE_ISA"), cpu_has_avx2_fma() && cpu_has_f16c()));
+}
 
 // ---- half precision --------------------------------------------------------
 

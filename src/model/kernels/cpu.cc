@@ -23,12 +23,13 @@ bool cpu_has_f16c() {
   return has;
 }
 
+Isa choose_isa(const char* simile_isa, bool cpu_has_avx2) {
+  if (simile_isa != nullptr && std::strcmp(simile_isa, "scalar") == 0) return Isa::kScalar;
+  return cpu_has_avx2 ? Isa::kAvx2 : Isa::kScalar;
+}
+
 Isa best_isa() {
-  static const Isa isa = [] {
-    const char* forced = std::getenv("SIMILE_ISA");
-    if (forced != nullptr && std::strcmp(forced, "scalar") == 0) return Isa::kScalar;
-    return cpu_has_avx2_fma() && cpu_has_f16c() ? Isa::kAvx2 : Isa::kScalar;
-  }();
+  static const Isa isa = choose_isa(std::getenv("SIMILE_ISA"), cpu_has_avx2_fma() && cpu_has_f16c());
   return isa;
 }
 

@@ -15,6 +15,10 @@ enum class Isa {
 // The best Isa this CPU supports (detected once). SIMILE_ISA=scalar in the
 // environment forces the reference kernels, for debugging and comparisons.
 Isa best_isa();
+// best_isa()'s rule: given the SIMILE_ISA value (null when unset) and whether
+// the CPU has AVX2, FMA and F16C. "scalar" forces kScalar; any other value
+// changes nothing (a CPU without the features always gets kScalar).
+Isa choose_isa(const char* simile_isa, bool cpu_has_avx2);
 bool cpu_has_avx2_fma();
 bool cpu_has_f16c();
 

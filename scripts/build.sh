@@ -2,7 +2,7 @@
 # Configures and builds simile.  scripts/build.sh [release|asan|tsan]
 #   release -> build/       (optimised, -Wall -Wextra)
 #   asan    -> build-asan/  (AddressSanitizer + UndefinedBehaviorSanitizer)
-#   tsan    -> build-tsan/  (ThreadSanitizer: for the concurrent index tests)
+#   tsan    -> build-tsan/  (ThreadSanitizer: the index and its tests only)
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 kind=${1:-release}

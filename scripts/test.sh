@@ -16,9 +16,9 @@ for kind in release asan; do
 done
 "$here/scripts/build.sh" tsan
 echo "== tests (tsan: HNSW)"
-# No model is needed, so the model-pulling fixture is not run (-FS).
+# The TSan build is only the index and its tests (CMakeLists.txt: SIMILE_TSAN).
 # halt_on_error: a race fails its test instead of only being printed.
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-  ctest --test-dir "$here/build-tsan" --output-on-failure -j "$jobs" --timeout 900 -FS default_model \
-  -R '^(HnswConcurrent\.|HnswRepair\.|Hnsw\.Concurrent)' 
+  ctest --test-dir "$here/build-tsan" --output-on-failure -j "$jobs" --timeout 900 \
+  -R '^(HnswConcurrent\.|HnswRepair\.|Hnsw\.Concurrent)'
 echo "all tests passed (release, asan, and tsan for the HNSW index)"

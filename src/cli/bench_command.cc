@@ -161,8 +161,8 @@ void run_exact(const FlatIndex& flat, const VecsMatrix<float>& q, const VecsMatr
   times.clear();
   for (size_t rep = 0; rep < repeats; ++rep) times.push_back(batch());
   const double batch_seconds = median(times);
-  out.push_back({threads, "batch", q.rows, recall_at_10(hits, truth, q.rows),
-                 static_cast<double>(q.rows) / batch_seconds, 0.0});
+  out.push_back(
+      {threads, "batch", q.rows, recall_at_10(hits, truth, q.rows), static_cast<double>(q.rows) / batch_seconds, 0.0});
 }
 
 // Sums words[0, n) (n a multiple of 32) with 256-bit loads into four

@@ -72,7 +72,8 @@ void push_scores(const float* scores, size_t n, size_t first, const int64_t* ids
   size_t j = 0;
   for (; j + 8 <= n; j += 8) {
     const __m128 t = _mm_set1_ps(top.threshold());
-    const __m128 hit = _mm_or_ps(_mm_cmpge_ps(_mm_loadu_ps(scores + j), t), _mm_cmpge_ps(_mm_loadu_ps(scores + j + 4), t));
+    const __m128 hit =
+        _mm_or_ps(_mm_cmpge_ps(_mm_loadu_ps(scores + j), t), _mm_cmpge_ps(_mm_loadu_ps(scores + j + 4), t));
     if (_mm_movemask_ps(hit) == 0) continue;
     for (size_t i = j; i < j + 8; ++i) {
       const size_t p = first + i;

@@ -350,7 +350,8 @@ TEST(VectorCodec, BlockKernelsMatchOneVectorKernels) {
           const auto v = random_floats(d, rng, -2, 2);
           auto c = encode(t, v);
           const auto dec = decode(t, c, d);
-          for (size_t i = 0; i < d; ++i) abs_terms[r] += std::fabs(static_cast<double>(q[i]) * dec[i]) + dec[i] * dec[i];
+          for (size_t i = 0; i < d; ++i)
+            abs_terms[r] += std::fabs(static_cast<double>(q[i]) * dec[i]) + dec[i] * dec[i];
           if (r % 2 == 1 && t == VectorType::kF32) std::memcpy(c.data(), "\x00\x00\xc0\x7f", 4);  // quiet NaN
           if (r % 2 == 1 && t == VectorType::kF16) std::memcpy(c.data(), "\x00\x7e", 2);
           codes.insert(codes.end(), c.begin(), c.end());
@@ -360,12 +361,13 @@ TEST(VectorCodec, BlockKernelsMatchOneVectorKernels) {
         for (bool l2 : {false, true}) {
           std::vector<float> ref(n), fast(n);
           (l2 ? l2sq_block_kernel(t, Isa::kScalar) : dot_block_kernel(t, Isa::kScalar))(q.data(), codes.data(), n, d,
-                                                                                         ref.data());
+                                                                                        ref.data());
           const ScoreKernel one_scalar = l2 ? l2sq_kernel(t, Isa::kScalar) : dot_kernel(t, Isa::kScalar);
-          for (size_t r = 0; r < n; ++r) ASSERT_EQ(bits(ref[r]), bits(one_scalar(q.data(), codes.data() + r * size, d)));
+          for (size_t r = 0; r < n; ++r)
+            ASSERT_EQ(bits(ref[r]), bits(one_scalar(q.data(), codes.data() + r * size, d)));
           if (!have_avx2) continue;
           (l2 ? l2sq_block_kernel(t, Isa::kAvx2) : dot_block_kernel(t, Isa::kAvx2))(q.data(), codes.data(), n, d,
-                                                                                     fast.data());
+                                                                                    fast.data());
           const ScoreKernel one_fast = l2 ? l2sq_kernel(t, Isa::kAvx2) : dot_kernel(t, Isa::kAvx2);
           for (size_t r = 0; r < n; ++r) {
             const float one = one_fast(q.data(), codes.data() + r * size, d);

@@ -132,17 +132,19 @@ Result<LoadedGraph> load_graph(store::Store& store, const store::CollectionRow& 
       why = m;
     } else {
       out.graph = std::move(opened).value();
-      if (out.graph->saved_generation() == generation) {
-        out.how = "opened";
-        out.seconds = seconds_since(start);
-        return out;
-      }
-      // Stale: the chunks added since are the ids the graph lacks, the
-      // chunks deleted (or replaced) the live ids the store lacks.
+      // The chunks added since the save are the ids the graph lacks, the
+      // chunks deleted (or replaced) the live ids the store lacks. Compared
+      // even when the generations agree (a linear pass, small beside the
+      // load): a file of another store with the same generation is caught.
       const std::vector<int64_t> live = out.graph->live_ids();
       std::vector<int64_t> added, removed;
       std::set_difference(chunks.begin(), chunks.end(), live.begin(), live.end(), std::back_inserter(added));
       std::set_difference(live.begin(), live.end(), chunks.begin(), chunks.end(), std::back_inserter(removed));
+      if (added.empty() && removed.empty() && out.graph->saved_generation() == generation) {
+        out.how = "opened";
+        out.seconds = seconds_since(start);
+        return out;
+      }
       const double nodes = static_cast<double>(std::max<size_t>(out.graph->nodes(), 1));
       if (static_cast<double>(added.size() + removed.size()) > kMaxCatchUpShare * nodes) {
         why = "too much changed to catch up";

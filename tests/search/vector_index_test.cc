@@ -275,6 +275,23 @@ TEST_F(VectorIndexTest, StaleMissingCorruptAndForeignFilesAreNeverTrusted) {
   EXPECT_EQ(i.load, "built (too much changed to catch up)");
   EXPECT_EQ(i.nodes, 148u);
 
+  // Another store's graph at the same generation: the ids give it away.
+  const std::string other_db = dir_.file("other.db");
+  const int64_t generation = info(*c).store_generation;
+  {
+    std::unique_ptr<Database> odb;
+    auto o = testing::open_test_collection(odb, other_db, "c", {});
+    ASSERT_TRUE(o);
+    ASSERT_TRUE(o->build_vector_index(settings("hnsw")).is_ok());
+    for (size_t n = 0; info(*o).store_generation < generation; n += 10) add(*o, n, 10, "x");
+    const VectorIndexInfo oi = info(*o);
+    ASSERT_EQ(oi.store_generation, generation) << "the test needs equal generations";
+    fs::copy_file(oi.path, path, fs::copy_options::overwrite_existing);
+    o.reset();
+  }
+  reopen(c);
+  EXPECT_EQ(info(*c).load, "built (too much changed to catch up)");
+
   // Other settings.
   VectorIndexSettings m8 = settings("hnsw");
   m8.M = 8;

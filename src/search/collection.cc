@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 
 #include "search/collection_impl.h"
-
 #include "search/collection_graph.h"
 #include "search/filter.h"
 #include "search/keyword_search.h"

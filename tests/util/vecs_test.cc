@@ -13,7 +13,7 @@ template <typename T>
 std::string row(int32_t d, std::vector<T> values) {
   std::string s(4 + 4 * values.size(), '\0');
   std::memcpy(s.data(), &d, 4);
-  std::memcpy(s.data() + 4, values.data(), 4 * values.size());
+  if (!values.empty()) std::memcpy(s.data() + 4, values.data(), 4 * values.size());  // an empty vector's data() may be null
   return s;
 }
 

@@ -13,7 +13,8 @@ template <typename T>
 std::string row(int32_t d, std::vector<T> values) {
   std::string s(4 + 4 * values.size(), '\0');
   std::memcpy(s.data(), &d, 4);
-  if (!values.empty()) std::memcpy(s.data() + 4, values.data(), 4 * values.size());  // an empty vector's data() may be null
+  // An empty vector's data() may be null, which memcpy must not be given.
+  if (!values.empty()) std::memcpy(s.data() + 4, values.data(), 4 * values.size());
   return s;
 }
 

@@ -15,23 +15,13 @@
 
 #include "index/flat_index.h"
 #include "index/hnsw.h"
+#include "hnsw_test_data.h"
 
 namespace simile {
 namespace {
 
-std::vector<float> clustered(size_t n, size_t d, size_t clusters, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> centres(clusters * d);
-  for (float& x : centres) x = normal(rng);
-  std::uniform_int_distribution<size_t> pick(0, clusters - 1);
-  std::vector<float> m(n * d);
-  for (size_t r = 0; r < n; ++r) {
-    const size_t c = pick(rng);
-    for (size_t j = 0; j < d; ++j) m[r * d + j] = centres[c * d + j] + 0.5f * normal(rng);
-  }
-  return m;
-}
+using hnsw_testing::clustered;
+using hnsw_testing::gaussian;
 
 // Row r's id; rows are the vectors of `base`.
 int64_t id_of(size_t r) { return 1000 + static_cast<int64_t>(r); }

@@ -12,37 +12,16 @@
 #include <thread>
 #include <vector>
 
+#include "hnsw_test_data.h"
 #include "index/flat_index.h"
 
 namespace simile {
 namespace {
 
+using hnsw_testing::clustered;
+using hnsw_testing::gaussian;
+
 constexpr Metric kMetrics[] = {Metric::kCosine, Metric::kDot, Metric::kL2};
-
-// n points around `clusters` Gaussian centres: real embeddings are clustered,
-// and clusters are what make a graph index's links matter.
-std::vector<float> clustered(size_t n, size_t d, size_t clusters, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> centres(clusters * d);
-  for (float& x : centres) x = normal(rng);
-  std::vector<float> m(n * d);
-  std::uniform_int_distribution<size_t> pick(0, clusters - 1);
-  for (size_t r = 0; r < n; ++r) {
-    const size_t c = pick(rng);
-    for (size_t j = 0; j < d; ++j) m[r * d + j] = centres[c * d + j] + 0.5f * normal(rng);
-  }
-  return m;
-}
-
-// Isotropic Gaussian: no structure at all, the hardest case for a graph.
-std::vector<float> gaussian(size_t n, size_t d, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> m(n * d);
-  for (float& x : m) x = normal(rng);
-  return m;
-}
 
 int64_t id_of(size_t r) { return 7 + 2 * static_cast<int64_t>(r); }
 

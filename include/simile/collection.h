@@ -325,6 +325,8 @@ class Collection {
   // measured against; `centered`: of centred vectors (SearchOptions::center;
   // refused for l2, where centering changes no distance).
   virtual Result<ScoreBackground> score_background(bool centered = false) = 0;
+  // The stored vector index settings (defaults if never set); reads no vectors.
+  virtual Result<VectorIndexSettings> vector_index_settings() = 0;
   // The vector index: which kind searches use and, for HNSW, the graph's
   // state (loaded, and caught up with the store, first).
   virtual Result<VectorIndexInfo> vector_index_info() = 0;

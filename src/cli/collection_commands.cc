@@ -514,7 +514,9 @@ void add_index(CLI::App& app) {
     const auto index_bar = show_index_progress(*collection);
     if (collection->embedder() == nullptr)
       throw CliError("collection " + f->collection + " has no vectors (a keyword-only collection); nothing to build");
-    VectorIndexSettings s = take(collection->vector_index_info()).settings;
+    // Only the settings: loading the index here could build a graph that the
+    // new settings replace at once.
+    VectorIndexSettings s = take(collection->vector_index_settings());
     if (!f->kind.empty()) s.kind = f->kind;
     if (f->threshold) s.threshold = *f->threshold;
     if (f->m) s.M = *f->m;

@@ -66,6 +66,7 @@ class CollectionImpl : public Collection {
   Result<KeywordIndexInfo> keyword_index_info() override;
   Result<KeywordIndexInfo> rebuild_keyword_index(const std::string& analyzer) override;
   Result<ScoreBackground> score_background(bool centered) override;
+  Result<VectorIndexSettings> vector_index_settings() override { return db_->store().vector_index_settings(row_.id); }
   Result<VectorIndexInfo> vector_index_info() override;
   Result<VectorIndexInfo> build_vector_index(const std::optional<VectorIndexSettings>& settings,
                                              int threads) override;

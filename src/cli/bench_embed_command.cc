@@ -111,6 +111,7 @@ void run_bench_embed(const BenchEmbedArgs& args) {
       {"texts_per_s", n / pass_s},
       {"tokens_per_s", total_tokens / pass_s},
       {"call_p50_ms", percentile(throughput.calls_ms, 50)},
+      {"call_p90_ms", percentile(throughput.calls_ms, 90)},
       {"call_p99_ms", percentile(throughput.calls_ms, 99)},
       {"peak_rss_mb", peak_rss_mb},
   };

@@ -99,11 +99,20 @@ Status run_packed(const PackedRun& job, std::mutex& mu, const std::function<Resu
     std::vector<Status> status(plan.units.size(), Status::ok());
     std::lock_guard<std::mutex> lock(mu);
     kernels::ComputeThreads compute(plan.inner);
-#pragma omp parallel for num_threads(plan.team) schedule(dynamic, 1) if (plan.team > 1)
-    for (long u = 0; u < static_cast<long>(plan.units.size()); ++u) {
-      const auto [first, n] = plan.units[static_cast<size_t>(u)];
-      const size_t worker = plan.team > 1 ? static_cast<size_t>(omp_get_thread_num()) : 0;
-      status[static_cast<size_t>(u)] = run(encodings, plan.order.data() + first, n, worker, plan.inner, first_item);
+    auto run_unit = [&](size_t u, size_t worker) {
+      const auto [first, n] = plan.units[u];
+      status[u] = run(encodings, plan.order.data() + first, n, worker, plan.inner, first_item);
+    };
+    if (plan.team > 1) {
+#pragma omp parallel for num_threads(plan.team) schedule(dynamic, 1)
+      for (long u = 0; u < static_cast<long>(plan.units.size()); ++u)
+        run_unit(static_cast<size_t>(u), static_cast<size_t>(omp_get_thread_num()));
+    } else {
+      // Not inside a parallel region, not even an inactive one: libgomp
+      // reuses its idle threads only for non-nested regions, so a forward
+      // pass's own regions would otherwise start new threads every time
+      // (55 thread creations per pass of one long text, measured).
+      for (size_t u = 0; u < plan.units.size(); ++u) run_unit(u, 0);
     }
     for (const Status& st : status)
       if (!st.is_ok()) return st.with_context("model " + job.model_name);

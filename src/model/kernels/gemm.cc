@@ -10,6 +10,8 @@
 #include <oneapi/dnnl/dnnl.h>
 #endif
 
+#include "model/kernels/elementwise.h"
+#include "model/kernels/small_gemm.h"
 #include "util/check.h"
 
 extern "C" {
@@ -90,6 +92,26 @@ void gemm_nt(size_t m, size_t n, size_t k, const float* a, size_t lda, const flo
       SIMILE_CHECK(!"oneDNN is not compiled in");
 #endif
   }
+}
+
+void gemm_nt_bias(const WorkShare& share, size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+                  size_t ldb, const float* bias, float* c, size_t ldc, Epilogue epilogue, GemmBackend backend) {
+  // Blocks of 16 columns: whole tiles of the small-m kernel, and whole cache
+  // lines of C for each thread.
+  const auto [first, last] = share.part(n, 16);
+  if (first == last || m == 0) return;
+  const size_t cols = last - first;
+  float* slice = c + first;
+  if (m <= kSmallGemmMaxRows && backend != GemmBackend::kReference) {
+    gemm_nt_small_m(m, cols, k, a, lda, b + first * ldb, ldb, bias + first, slice, ldc);
+    if (epilogue == Epilogue::kBiasGelu) bias_gelu(slice, m, cols, ldc, nullptr);
+    return;
+  }
+  gemm_nt(m, cols, k, a, lda, b + first * ldb, ldb, slice, ldc, backend);
+  if (epilogue == Epilogue::kBiasGelu)
+    bias_gelu(slice, m, cols, ldc, bias + first);
+  else
+    add_bias(slice, m, cols, ldc, bias + first);
 }
 
 int default_thread_count() { return omp_get_num_procs(); }

@@ -18,8 +18,8 @@
 // compared so a fast wrong answer cannot win.
 //
 // "team" is what the encoder runs: kernels::gemm_nt_bias (bias included) on
-// one parallel region of `threads` threads, each computing its share of the
-// columns single-threaded (the small-m kernel up to kSmallGemmMaxRows tokens,
+// one parallel region of `threads` threads, which claim blocks of columns and
+// compute each single-threaded (the small-m kernel up to kSmallGemmMaxRows tokens,
 // else oneDNN or OpenBLAS on the slice).
 #include <cblas.h>
 #include <omp.h>
@@ -206,7 +206,7 @@ int main(int argc, char** argv) {
         }
 #endif
         auto team = [&] {
-          simile::kernels::run_team(static_cast<int>(t), [&](const simile::kernels::WorkShare& share) {
+          simile::kernels::run_team(static_cast<int>(t), 1, [&](simile::kernels::WorkShare& share) {
             simile::kernels::gemm_nt_bias(share, m, s.n, s.k, a.data(), s.k, w.data(), s.k, zero_bias.data(),
                                           c_team.data(), s.n, simile::kernels::Epilogue::kBias);
           });

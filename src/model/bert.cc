@@ -179,69 +179,67 @@ Status BertStyleEncoder::forward(const TokenBatch& batch, float* out, FloatBuffe
   // The running hidden state alternates between `out` and `tmp`: each
   // residual block writes LayerNorm(sublayer + residual) into the other.
   float* last_x = out;
-  // One parallel region for the whole pass (WorkShare): the products split
-  // their output columns among the threads, the row-wise steps their rows,
-  // attention its (sequence, head) pairs; threads meet at a sync() before a
-  // step reads what others wrote.
-  kernels::run_team(threads, [&](const kernels::WorkShare& share) {
+  // One parallel region for the whole pass (WorkShare): the products share
+  // out blocks of output columns, the row-wise steps blocks of rows,
+  // attention its (sequence, head) pairs; each step ends when all of it is
+  // done. Steps: embeddings and their LayerNorm, then 7 per layer.
+  const size_t steps = 2 + 7 * w_.layers.size();
+  constexpr size_t kRowBlock = 4;
+  kernels::run_team(threads, steps, [&](kernels::WorkShare& share) {
     float* x = out;
     float* y = tmp;
-    const auto [row0, row1] = share.part(T);
-    const size_t my_rows = row1 - row0;
     // Embeddings: (word + position) + token type, then LayerNorm. Positions
-    // count within a sequence, so threads take whole sequences.
-    const auto [seq0, seq1] = share.part(S);
-    for (size_t s = seq0; s < seq1; ++s) {
-      PositionCounter positions(padding_index_);
-      for (size_t t = batch.offsets[s]; t < batch.offsets[s + 1]; ++t) {
-        const float* w = e_.word + static_cast<size_t>(batch.ids[t]) * H;
-        const float* p = e_.position + positions.position_of(batch.ids[t]) * H;
-        float* row = x + t * H;
-        if (e_.token_type != nullptr) {
-          const float* ty = e_.token_type + static_cast<size_t>(batch.type_ids[t]) * H;
-          for (size_t c = 0; c < H; ++c) row[c] = (w[c] + p[c]) + ty[c];
-        } else {
-          for (size_t c = 0; c < H; ++c) row[c] = w[c] + p[c];
+    // count within a sequence, so blocks are whole sequences.
+    share.for_blocks(S, 1, [&](size_t seq0, size_t seq1) {
+      for (size_t s = seq0; s < seq1; ++s) {
+        PositionCounter positions(padding_index_);
+        for (size_t t = batch.offsets[s]; t < batch.offsets[s + 1]; ++t) {
+          const float* w = e_.word + static_cast<size_t>(batch.ids[t]) * H;
+          const float* p = e_.position + positions.position_of(batch.ids[t]) * H;
+          float* row = x + t * H;
+          if (e_.token_type != nullptr) {
+            const float* ty = e_.token_type + static_cast<size_t>(batch.type_ids[t]) * H;
+            for (size_t c = 0; c < H; ++c) row[c] = (w[c] + p[c]) + ty[c];
+          } else {
+            for (size_t c = 0; c < H; ++c) row[c] = w[c] + p[c];
+          }
         }
       }
-    }
-    share.sync();
-    kernels::bias_residual_layer_norm(x + row0 * H, nullptr, nullptr, e_.norm_weight, e_.norm_bias, my_rows, H, eps);
-    share.sync();
+    });
+    share.for_blocks(T, kRowBlock, [&](size_t r0, size_t r1) {
+      kernels::bias_residual_layer_norm(x + r0 * H, nullptr, nullptr, e_.norm_weight, e_.norm_bias, r1 - r0, H, eps);
+    });
 
     float* mine = scratch + static_cast<size_t>(share.index()) * attn_scratch;
     for (const auto& w : w_.layers) {
       // Self-attention.
       kernels::gemm_nt_bias(share, T, 3 * H, H, x, H, w[kQueryW], H, w[kQueryB], qkv, 3 * H, kernels::Epilogue::kBias);
-      share.sync();
-      // Pairs are ordered by sequence, longest first: dealing them out in
-      // turn keeps the threads' work similar.
-      for (size_t p = static_cast<size_t>(share.index()); p < pairs; p += static_cast<size_t>(share.count())) {
-        const size_t s = p / heads, h = p % heads;
-        const size_t first = batch.offsets[s];
-        const float* q = qkv + first * 3 * H + h * hd;
-        kernels::ScoreBias bias;
-        if (band_floats > 0) bias = {band + h * band_width + (max_len - 1), -1};
-        kernels::attention_head(q, q + H, q + 2 * H, 3 * H, ctx + first * H + h * hd, H, batch.length(s), hd, scale,
-                                bias, mine);
-      }
-      share.sync();
+      share.for_blocks(pairs, 1, [&](size_t p0, size_t p1) {
+        for (size_t p = p0; p < p1; ++p) {
+          const size_t s = p / heads, h = p % heads;
+          const size_t first = batch.offsets[s];
+          const float* q = qkv + first * 3 * H + h * hd;
+          kernels::ScoreBias bias;
+          if (band_floats > 0) bias = {band + h * band_width + (max_len - 1), -1};
+          kernels::attention_head(q, q + H, q + 2 * H, 3 * H, ctx + first * H + h * hd, H, batch.length(s), hd, scale,
+                                  bias, mine);
+        }
+      });
       kernels::gemm_nt_bias(share, T, H, H, ctx, H, w[kAttnOutW], H, w[kAttnOutB], y, H, kernels::Epilogue::kBias);
-      share.sync();
-      kernels::bias_residual_layer_norm(y + row0 * H, x + row0 * H, nullptr, w[kAttnNormW], w[kAttnNormB], my_rows, H,
-                                        eps);
+      share.for_blocks(T, kRowBlock, [&](size_t r0, size_t r1) {
+        kernels::bias_residual_layer_norm(y + r0 * H, x + r0 * H, nullptr, w[kAttnNormW], w[kAttnNormB], r1 - r0, H,
+                                          eps);
+      });
       std::swap(x, y);
-      share.sync();
 
       // Feed-forward.
       kernels::gemm_nt_bias(share, T, I, H, x, H, w[kFfnInW], H, w[kFfnInB], ffn, I, kernels::Epilogue::kBiasGelu);
-      share.sync();
       kernels::gemm_nt_bias(share, T, H, I, ffn, I, w[kFfnOutW], I, w[kFfnOutB], y, H, kernels::Epilogue::kBias);
-      share.sync();
-      kernels::bias_residual_layer_norm(y + row0 * H, x + row0 * H, nullptr, w[kFfnNormW], w[kFfnNormB], my_rows, H,
-                                        eps);
+      share.for_blocks(T, kRowBlock, [&](size_t r0, size_t r1) {
+        kernels::bias_residual_layer_norm(y + r0 * H, x + r0 * H, nullptr, w[kFfnNormW], w[kFfnNormB], r1 - r0, H,
+                                          eps);
+      });
       std::swap(x, y);
-      share.sync();
     }
     if (share.index() == 0) last_x = x;
   });

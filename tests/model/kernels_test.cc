@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -495,33 +496,26 @@ TEST(SmallGemm, EveryIsaMatchesTheReferenceOnOddShapes) {
   }
 }
 
-TEST(WorkShare, PartsCoverEveryItemOnceInWholeBlocks) {
-  for (int count : {1, 2, 3, 5})
-    for (size_t n : {0, 1, 7, 16, 17, 384, 1000})
-      for (size_t block : {1, 4, 16}) {
-        size_t next = 0;
-        for (int t = 0; t < count; ++t) {
-          const auto [first, last] = WorkShare(t, count).part(n, block);
-          EXPECT_EQ(first, next) << "n " << n << " block " << block << " thread " << t << " of " << count;
-          EXPECT_LE(first, last);
-          if (last < n) {
-            EXPECT_EQ(last % block, 0u);
-          }
-          next = last;
-        }
-        EXPECT_EQ(next, n) << "n " << n << " block " << block << " threads " << count;
-      }
-}
-
-TEST(WorkShare, RunTeamRunsEveryThreadAndSyncWaitsForAll) {
+TEST(WorkShare, EveryBlockRunsOnceAndIsDoneWhenTheStepReturns) {
   for (int threads : {1, 2, 3}) {
-    std::vector<int> wrote(static_cast<size_t>(threads), 0), seen(static_cast<size_t>(threads), 0);
-    run_team(threads, [&](const WorkShare& share) {
-      wrote[static_cast<size_t>(share.index())] = share.index() + 1;
-      share.sync();
-      for (int v : wrote) seen[static_cast<size_t>(share.index())] += v > 0;
+    const size_t n = 1000, steps = 20;
+    std::vector<std::atomic<int>> runs(n * steps);
+    std::vector<int> complete(static_cast<size_t>(threads) * steps, 0);
+    run_team(threads, steps, [&](WorkShare& share) {
+      for (size_t step = 0; step < steps; ++step) {
+        const size_t block = 1 + step % 7;
+        share.for_blocks(n, block, [&](size_t first, size_t last) {
+          EXPECT_TRUE(first % block == 0 && last <= n && first < last);
+          for (size_t i = first; i < last; ++i) runs[step * n + i].fetch_add(1);
+        });
+        // Every block of this step, whoever ran it, is visible now.
+        int seen = 0;
+        for (size_t i = 0; i < n; ++i) seen += runs[step * n + i].load() == 1;
+        complete[static_cast<size_t>(share.index()) * steps + step] = seen == static_cast<int>(n);
+      }
     });
-    for (int t = 0; t < threads; ++t) EXPECT_EQ(seen[static_cast<size_t>(t)], threads) << "thread " << t;
+    for (const auto& r : runs) ASSERT_EQ(r.load(), 1) << threads << " threads";
+    for (int c : complete) EXPECT_EQ(c, 1) << threads << " threads";
   }
 }
 
@@ -539,7 +533,7 @@ TEST(Gemm, TeamProductWithBiasMatchesTheReference) {
         for (int threads : {1, 2}) {
           auto a = random_floats(c.m * c.k, 1), b = random_floats(c.n * c.k, 2), bias = random_floats(c.n, 3);
           std::vector<float> got(c.m * c.n, 42.0f);
-          run_team(threads, [&](const WorkShare& share) {
+          run_team(threads, 1, [&](WorkShare& share) {
             gemm_nt_bias(share, c.m, c.n, c.k, a.data(), c.k, b.data(), c.k, bias.data(), got.data(), c.n, epilogue,
                          backend);
           });

@@ -94,24 +94,27 @@ void gemm_nt(size_t m, size_t n, size_t k, const float* a, size_t lda, const flo
   }
 }
 
-void gemm_nt_bias(const WorkShare& share, size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+void gemm_nt_bias(WorkShare& share, size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
                   size_t ldb, const float* bias, float* c, size_t ldc, Epilogue epilogue, GemmBackend backend) {
-  // Blocks of 16 columns: whole tiles of the small-m kernel, and whole cache
-  // lines of C for each thread.
-  const auto [first, last] = share.part(n, 16);
-  if (first == last || m == 0) return;
-  const size_t cols = last - first;
-  float* slice = c + first;
-  if (m <= kSmallGemmMaxRows && backend != GemmBackend::kReference) {
-    gemm_nt_small_m(m, cols, k, a, lda, b + first * ldb, ldb, bias + first, slice, ldc);
-    if (epilogue == Epilogue::kBiasGelu) bias_gelu(slice, m, cols, ldc, nullptr);
-    return;
-  }
-  gemm_nt(m, cols, k, a, lda, b + first * ldb, ldb, slice, ldc, backend);
-  if (epilogue == Epilogue::kBiasGelu)
-    bias_gelu(slice, m, cols, ldc, bias + first);
-  else
-    add_bias(slice, m, cols, ldc, bias + first);
+  if (m == 0) return share.for_blocks(0, 1, [](size_t, size_t) {});
+  const bool small_m = m <= kSmallGemmMaxRows && backend != GemmBackend::kReference;
+  // Blocks of 16 columns for the small-m kernel: whole tiles and whole cache
+  // lines of C, a few microseconds each for one short text. The BLAS gets 64,
+  // enough for its own blocking to pay.
+  share.for_blocks(n, small_m ? 16 : 64, [&](size_t first, size_t last) {
+    const size_t cols = last - first;
+    float* slice = c + first;
+    if (small_m) {
+      gemm_nt_small_m(m, cols, k, a, lda, b + first * ldb, ldb, bias + first, slice, ldc);
+      if (epilogue == Epilogue::kBiasGelu) bias_gelu(slice, m, cols, ldc, nullptr);
+      return;
+    }
+    gemm_nt(m, cols, k, a, lda, b + first * ldb, ldb, slice, ldc, backend);
+    if (epilogue == Epilogue::kBiasGelu)
+      bias_gelu(slice, m, cols, ldc, bias + first);
+    else
+      add_bias(slice, m, cols, ldc, bias + first);
+  });
 }
 
 int default_thread_count() { return omp_get_num_procs(); }

@@ -31,12 +31,13 @@ void gemm_nt(size_t m, size_t n, size_t k, const float* a, size_t lda, const flo
 // What gemm_nt_bias() applies to each output after adding the bias.
 enum class Epilogue { kBias, kBiasGelu };
 
-// C = epilogue(A * B^T + bias) (bias[n] on every row), as gemm_nt, computed
-// by a team: each thread of `share` computes its part of the n columns on its
-// own (small-m kernel up to kSmallGemmMaxRows rows of A, else `backend` on its
-// columns, single-threaded inside the team's region). Every thread of the
-// team calls it with the same arguments; C is complete after share.sync().
-void gemm_nt_bias(const WorkShare& share, size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+// C = epilogue(A * B^T + bias) (bias[n] on every row), as gemm_nt, as one
+// step of a team (WorkShare::for_blocks over blocks of columns): each block
+// is computed single-threaded by whichever thread claims it, with the
+// small-m kernel up to kSmallGemmMaxRows rows of A, else with `backend`.
+// Every thread of the team calls it with the same arguments; C is complete
+// when it returns.
+void gemm_nt_bias(WorkShare& share, size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
                   size_t ldb, const float* bias, float* c, size_t ldc, Epilogue epilogue,
                   GemmBackend backend = default_gemm_backend());
 

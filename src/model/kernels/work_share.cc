@@ -1,29 +1,36 @@
 #include "model/kernels/work_share.h"
 
+#include <immintrin.h>
 #include <omp.h>
+
+#include <thread>
 
 namespace simile::kernels {
 
-std::pair<size_t, size_t> WorkShare::part(size_t n, size_t block) const {
-  const size_t blocks = (n + block - 1) / block;
-  const size_t count = static_cast<size_t>(count_), index = static_cast<size_t>(index_);
-  const size_t first = blocks * index / count * block, last = blocks * (index + 1) / count * block;
-  return {first < n ? first : n, last < n ? last : n};
-}
-
-void WorkShare::sync() const {
-  if (count_ > 1) {
-#pragma omp barrier
+void WorkShare::wait_until(const std::atomic<size_t>& done, size_t total) {
+  // The other threads' blocks take microseconds: spin. Past a few thousand
+  // spins the thread holding the last block has probably been descheduled;
+  // yielding lets it run if it waits for this core.
+  for (int spins = 0; done.load(std::memory_order_acquire) < total; ++spins) {
+    if (spins < 4096)
+      _mm_pause();
+    else
+      std::this_thread::yield();
   }
 }
 
-void run_team(int threads, const std::function<void(const WorkShare&)>& step) {
+void run_team(int threads, size_t steps, const std::function<void(WorkShare&)>& pass) {
   if (threads <= 1) {
-    step(WorkShare());
+    WorkShare lone;
+    pass(lone);
     return;
   }
+  std::unique_ptr<WorkShare::Step[]> counters(new WorkShare::Step[steps]);
 #pragma omp parallel num_threads(threads)
-  step(WorkShare(omp_get_thread_num(), omp_get_num_threads()));
+  {
+    WorkShare share(omp_get_thread_num(), omp_get_num_threads(), counters.get(), steps);
+    pass(share);
+  }
 }
 
 }  // namespace simile::kernels

@@ -15,12 +15,6 @@ namespace {
 // strings and offsets) when embedding large inputs.
 constexpr size_t kTokenizeChunk = 4096;
 
-// Below this many tokens a single text is not split across threads: that costs
-// more in synchronisation than it saves (docs/benchmarks.md, batch 1: 196
-// against 68 sentences/s on short texts; from about 128 tokens on, two
-// threads win).
-constexpr size_t kIntraOpMinTokens = 128;
-
 }  // namespace
 
 BatchPlan plan_batches(const std::vector<size_t>& lengths, size_t batch_size, int threads, size_t max_batch_tokens) {
@@ -52,10 +46,11 @@ BatchPlan plan_batches(const std::vector<size_t>& lengths, size_t batch_size, in
     plan.units.push_back(tail);
   }
   plan.team = static_cast<int>(std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(threads), plan.units.size())));
+  // A lone unit (one text, or a batch that cannot be split) gets every thread
+  // inside its forward pass, even for a 13-token query: one parallel region
+  // whose threads claim blocks of each step (kernels/work_share.h) halves its
+  // latency on 2 cores (docs/benchmarks.md).
   plan.inner = plan.team > 1 ? 1 : threads;
-  if (plan.team == 1 && plan.units.size() == 1 && plan.units[0].second == 1 &&
-      lengths[plan.order[0]] < kIntraOpMinTokens)
-    plan.inner = 1;
   return plan;
 }
 

@@ -1,7 +1,5 @@
 #include "model/bert.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -9,6 +7,7 @@
 #include "model/kernels/attention.h"
 #include "model/kernels/elementwise.h"
 #include "model/kernels/gemm.h"
+#include "model/kernels/work_share.h"
 #include "model/relative_position.h"
 #include "util/check.h"
 
@@ -170,74 +169,81 @@ Status BertStyleEncoder::forward(const TokenBatch& batch, float* out, FloatBuffe
   float* scratch = ffn + T * I;
   float* band = scratch + static_cast<size_t>(threads) * attn_scratch;
 
-  // The running hidden state alternates between `out` and `tmp`: each
-  // residual block writes LayerNorm(sublayer + residual) into the other.
-  float* x = out;
-  float* y = tmp;
-  const long rows = static_cast<long>(T);
   const float eps = config_.layer_norm_eps;
-
-  // Embeddings: (word + position) + token type, then LayerNorm.
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-  for (long s = 0; s < static_cast<long>(S); ++s) {
-    PositionCounter positions(padding_index_);
-    for (size_t t = batch.offsets[s]; t < batch.offsets[s + 1]; ++t) {
-      const float* w = e_.word + static_cast<size_t>(batch.ids[t]) * H;
-      const float* p = e_.position + positions.position_of(batch.ids[t]) * H;
-      float* row = x + t * H;
-      if (e_.token_type != nullptr) {
-        const float* ty = e_.token_type + static_cast<size_t>(batch.type_ids[t]) * H;
-        for (size_t c = 0; c < H; ++c) row[c] = (w[c] + p[c]) + ty[c];
-      } else {
-        for (size_t c = 0; c < H; ++c) row[c] = w[c] + p[c];
-      }
-    }
-  }
-  kernels::bias_residual_layer_norm(x, nullptr, nullptr, e_.norm_weight, e_.norm_bias, T, H, eps);
+  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
+  const size_t pairs = S * heads;
   // The relative position bias depends only on key - query, so one band per
   // head, computed once, serves every sequence and every layer.
   if (band_floats > 0) relative_position_bias_band(e_.relative_attention_bias, heads, max_len, band);
 
-  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
-  const long pairs = static_cast<long>(S * heads);
-  for (const auto& w : w_.layers) {
-    // Self-attention.
-    kernels::gemm_nt(T, 3 * H, H, x, H, w[kQueryW], H, qkv, 3 * H);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (long t = 0; t < rows; ++t) {
-      float* row = qkv + t * 3 * H;
-      for (size_t c = 0; c < 3 * H; ++c) row[c] += w[kQueryB][c];
-    }
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-      float* mine = scratch + static_cast<size_t>(omp_get_thread_num()) * attn_scratch;
-#pragma omp for schedule(dynamic, 1)
-      for (long p = 0; p < pairs; ++p) {
-        const size_t s = static_cast<size_t>(p) / heads, h = static_cast<size_t>(p) % heads;
-        const size_t first = batch.offsets[s];
-        const float* q = qkv + first * 3 * H + h * hd;
-        kernels::ScoreBias bias;
-        if (band_floats > 0) bias = {band + h * band_width + (max_len - 1), -1};
-        kernels::attention_head(q, q + H, q + 2 * H, 3 * H, ctx + first * H + h * hd, H, batch.length(s), hd, scale,
-                                bias, mine);
+  // The running hidden state alternates between `out` and `tmp`: each
+  // residual block writes LayerNorm(sublayer + residual) into the other.
+  float* last_x = out;
+  // One parallel region for the whole pass (WorkShare): the products share
+  // out blocks of output columns, the row-wise steps blocks of rows,
+  // attention its (sequence, head) pairs; each step ends when all of it is
+  // done. Steps: embeddings and their LayerNorm, then 7 per layer.
+  const size_t steps = 2 + 7 * w_.layers.size();
+  constexpr size_t kRowBlock = 4;
+  kernels::run_team(threads, steps, [&](kernels::WorkShare& share) {
+    float* x = out;
+    float* y = tmp;
+    // Embeddings: (word + position) + token type, then LayerNorm. Positions
+    // count within a sequence, so blocks are whole sequences.
+    share.for_blocks(S, 1, [&](size_t seq0, size_t seq1) {
+      for (size_t s = seq0; s < seq1; ++s) {
+        PositionCounter positions(padding_index_);
+        for (size_t t = batch.offsets[s]; t < batch.offsets[s + 1]; ++t) {
+          const float* w = e_.word + static_cast<size_t>(batch.ids[t]) * H;
+          const float* p = e_.position + positions.position_of(batch.ids[t]) * H;
+          float* row = x + t * H;
+          if (e_.token_type != nullptr) {
+            const float* ty = e_.token_type + static_cast<size_t>(batch.type_ids[t]) * H;
+            for (size_t c = 0; c < H; ++c) row[c] = (w[c] + p[c]) + ty[c];
+          } else {
+            for (size_t c = 0; c < H; ++c) row[c] = w[c] + p[c];
+          }
+        }
       }
-    }
-    kernels::gemm_nt(T, H, H, ctx, H, w[kAttnOutW], H, y, H);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (long t = 0; t < rows; ++t)
-      kernels::bias_residual_layer_norm(y + t * H, x + t * H, w[kAttnOutB], w[kAttnNormW], w[kAttnNormB], 1, H, eps);
-    std::swap(x, y);
+    });
+    share.for_blocks(T, kRowBlock, [&](size_t r0, size_t r1) {
+      kernels::bias_residual_layer_norm(x + r0 * H, nullptr, nullptr, e_.norm_weight, e_.norm_bias, r1 - r0, H, eps);
+    });
 
-    // Feed-forward.
-    kernels::gemm_nt(T, I, H, x, H, w[kFfnInW], H, ffn, I);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (long t = 0; t < rows; ++t) kernels::bias_gelu(ffn + t * I, 1, I, I, w[kFfnInB]);
-    kernels::gemm_nt(T, H, I, ffn, I, w[kFfnOutW], I, y, H);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (long t = 0; t < rows; ++t)
-      kernels::bias_residual_layer_norm(y + t * H, x + t * H, w[kFfnOutB], w[kFfnNormW], w[kFfnNormB], 1, H, eps);
-    std::swap(x, y);
-  }
+    float* mine = scratch + static_cast<size_t>(share.index()) * attn_scratch;
+    for (const auto& w : w_.layers) {
+      // Self-attention.
+      kernels::gemm_nt_bias(share, T, 3 * H, H, x, H, w[kQueryW], H, w[kQueryB], qkv, 3 * H, kernels::Epilogue::kBias);
+      share.for_blocks(pairs, 1, [&](size_t p0, size_t p1) {
+        for (size_t p = p0; p < p1; ++p) {
+          const size_t s = p / heads, h = p % heads;
+          const size_t first = batch.offsets[s];
+          const float* q = qkv + first * 3 * H + h * hd;
+          kernels::ScoreBias bias;
+          if (band_floats > 0) bias = {band + h * band_width + (max_len - 1), -1};
+          kernels::attention_head(q, q + H, q + 2 * H, 3 * H, ctx + first * H + h * hd, H, batch.length(s), hd, scale,
+                                  bias, mine);
+        }
+      });
+      kernels::gemm_nt_bias(share, T, H, H, ctx, H, w[kAttnOutW], H, w[kAttnOutB], y, H, kernels::Epilogue::kBias);
+      share.for_blocks(T, kRowBlock, [&](size_t r0, size_t r1) {
+        kernels::bias_residual_layer_norm(y + r0 * H, x + r0 * H, nullptr, w[kAttnNormW], w[kAttnNormB], r1 - r0, H,
+                                          eps);
+      });
+      std::swap(x, y);
+
+      // Feed-forward.
+      kernels::gemm_nt_bias(share, T, I, H, x, H, w[kFfnInW], H, w[kFfnInB], ffn, I, kernels::Epilogue::kBiasGelu);
+      kernels::gemm_nt_bias(share, T, H, I, ffn, I, w[kFfnOutW], I, w[kFfnOutB], y, H, kernels::Epilogue::kBias);
+      share.for_blocks(T, kRowBlock, [&](size_t r0, size_t r1) {
+        kernels::bias_residual_layer_norm(y + r0 * H, x + r0 * H, nullptr, w[kFfnNormW], w[kFfnNormB], r1 - r0, H,
+                                          eps);
+      });
+      std::swap(x, y);
+    }
+    if (share.index() == 0) last_x = x;
+  });
+  float* x = last_x;
   if (x != out) std::memcpy(out, x, T * H * sizeof(float));
   return Status::ok();
 }

@@ -15,12 +15,6 @@ namespace {
 // strings and offsets) when embedding large inputs.
 constexpr size_t kTokenizeChunk = 4096;
 
-// Below this many tokens a single text is not split across threads: that costs
-// more in synchronisation than it saves (docs/benchmarks.md, batch 1: 196
-// against 68 sentences/s on short texts; from about 128 tokens on, two
-// threads win).
-constexpr size_t kIntraOpMinTokens = 128;
-
 }  // namespace
 
 BatchPlan plan_batches(const std::vector<size_t>& lengths, size_t batch_size, int threads, size_t max_batch_tokens) {
@@ -52,10 +46,11 @@ BatchPlan plan_batches(const std::vector<size_t>& lengths, size_t batch_size, in
     plan.units.push_back(tail);
   }
   plan.team = static_cast<int>(std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(threads), plan.units.size())));
+  // A lone unit (one text, or a batch that cannot be split) gets every thread
+  // inside its forward pass, even for a 13-token query: one parallel region
+  // whose threads claim blocks of each step (kernels/work_share.h) halves its
+  // latency on 2 cores (docs/benchmarks.md).
   plan.inner = plan.team > 1 ? 1 : threads;
-  if (plan.team == 1 && plan.units.size() == 1 && plan.units[0].second == 1 &&
-      lengths[plan.order[0]] < kIntraOpMinTokens)
-    plan.inner = 1;
   return plan;
 }
 
@@ -99,11 +94,20 @@ Status run_packed(const PackedRun& job, std::mutex& mu, const std::function<Resu
     std::vector<Status> status(plan.units.size(), Status::ok());
     std::lock_guard<std::mutex> lock(mu);
     kernels::ComputeThreads compute(plan.inner);
-#pragma omp parallel for num_threads(plan.team) schedule(dynamic, 1) if (plan.team > 1)
-    for (long u = 0; u < static_cast<long>(plan.units.size()); ++u) {
-      const auto [first, n] = plan.units[static_cast<size_t>(u)];
-      const size_t worker = plan.team > 1 ? static_cast<size_t>(omp_get_thread_num()) : 0;
-      status[static_cast<size_t>(u)] = run(encodings, plan.order.data() + first, n, worker, plan.inner, first_item);
+    auto run_unit = [&](size_t u, size_t worker) {
+      const auto [first, n] = plan.units[u];
+      status[u] = run(encodings, plan.order.data() + first, n, worker, plan.inner, first_item);
+    };
+    if (plan.team > 1) {
+#pragma omp parallel for num_threads(plan.team) schedule(dynamic, 1)
+      for (long u = 0; u < static_cast<long>(plan.units.size()); ++u)
+        run_unit(static_cast<size_t>(u), static_cast<size_t>(omp_get_thread_num()));
+    } else {
+      // Not inside a parallel region, not even an inactive one: libgomp
+      // reuses its idle threads only for non-nested regions, so a forward
+      // pass's own regions would otherwise start new threads every time
+      // (55 thread creations per pass of one long text, measured).
+      for (size_t u = 0; u < plan.units.size(); ++u) run_unit(u, 0);
     }
     for (const Status& st : status)
       if (!st.is_ok()) return st.with_context("model " + job.model_name);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +15,8 @@
 #include "model/kernels/cpu.h"
 #include "model/kernels/elementwise.h"
 #include "model/kernels/gemm.h"
+#include "model/kernels/small_gemm.h"
+#include "model/kernels/work_share.h"
 
 namespace simile::kernels {
 namespace {
@@ -447,6 +450,103 @@ TEST(Gemm, ComputeThreadsBoundsAndRestoresThreadCounts) {
   EXPECT_EQ(omp_get_max_threads(), before);
   ComputeThreads all(0);
   EXPECT_EQ(all.threads(), default_thread_count());
+}
+
+// C = A * B^T (+ bias) in double, the yardstick of the small-m tests.
+std::vector<double> product_in_double(size_t m, size_t n, size_t k, const std::vector<float>& a, size_t lda,
+                                      const std::vector<float>& b, size_t ldb, const float* bias) {
+  std::vector<double> c(m * n);
+  for (size_t i = 0; i < m; ++i)
+    for (size_t j = 0; j < n; ++j) {
+      double acc = bias != nullptr ? bias[j] : 0.0;
+      for (size_t p = 0; p < k; ++p) acc += double(a[i * lda + p]) * b[j * ldb + p];
+      c[i * n + j] = acc;
+    }
+  return c;
+}
+
+TEST(SmallGemm, EveryIsaMatchesTheReferenceOnOddShapes) {
+  const size_t ks[] = {1, 7, 8, 9, 31, 387};
+  const size_t ns[] = {1, 3, 4, 5, 13, 18};
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2}) {
+    if (isa == Isa::kAvx2 && !cpu_has_avx2_fma()) continue;
+    for (size_t m = 1; m <= 40; ++m)
+      for (size_t k : ks)
+        for (size_t n : ns) {
+          // Leading dimensions past the used width: the kernel must neither
+          // read them into a sum nor write them.
+          const size_t lda = k + 3, ldb = k + 5, ldc = n + 2;
+          auto a = random_floats(m * lda, uint32_t(m * 1000 + k)), b = random_floats(n * ldb, uint32_t(n * 7 + k));
+          auto bias = random_floats(n, 3);
+          for (const float* bi : {static_cast<const float*>(nullptr), static_cast<const float*>(bias.data())}) {
+            std::vector<float> c(m * ldc, 42.0f);
+            gemm_nt_small_m(m, n, k, a.data(), lda, b.data(), ldb, bi, c.data(), ldc, isa);
+            const std::vector<double> want = product_in_double(m, n, k, a, lda, b, ldb, bi);
+            for (size_t i = 0; i < m; ++i)
+              for (size_t j = 0; j < ldc; ++j) {
+                if (j >= n) {
+                  ASSERT_EQ(c[i * ldc + j], 42.0f) << "wrote outside C";
+                  continue;
+                }
+                ASSERT_NEAR(c[i * ldc + j], want[i * n + j], 1e-6 * double(k) + 1e-6)
+                    << isa_name(isa) << " m=" << m << " n=" << n << " k=" << k << " bias " << (bi != nullptr);
+              }
+          }
+        }
+  }
+}
+
+TEST(WorkShare, EveryBlockRunsOnceAndIsDoneWhenTheStepReturns) {
+  for (int threads : {1, 2, 3}) {
+    const size_t n = 1000, steps = 20;
+    std::vector<std::atomic<int>> runs(n * steps);
+    std::vector<int> complete(static_cast<size_t>(threads) * steps, 0);
+    run_team(threads, steps, [&](WorkShare& share) {
+      for (size_t step = 0; step < steps; ++step) {
+        const size_t block = 1 + step % 7;
+        share.for_blocks(n, block, [&](size_t first, size_t last) {
+          EXPECT_TRUE(first % block == 0 && last <= n && first < last);
+          for (size_t i = first; i < last; ++i) runs[step * n + i].fetch_add(1);
+        });
+        // Every block of this step, whoever ran it, is visible now.
+        int seen = 0;
+        for (size_t i = 0; i < n; ++i) seen += runs[step * n + i].load() == 1;
+        complete[static_cast<size_t>(share.index()) * steps + step] = seen == static_cast<int>(n);
+      }
+    });
+    for (const auto& r : runs) ASSERT_EQ(r.load(), 1) << threads << " threads";
+    for (int c : complete) EXPECT_EQ(c, 1) << threads << " threads";
+  }
+}
+
+// A team splitting one product among its threads computes what one thread
+// computes, with both epilogues, on the small-m kernel (m <= kSmallGemmMaxRows)
+// and on the BLAS (above it).
+TEST(Gemm, TeamProductWithBiasMatchesTheReference) {
+  struct Case {
+    size_t m, n, k;
+  };
+  const Case cases[] = {{1, 40, 9}, {13, 1152, 384}, {33, 50, 17}, {kSmallGemmMaxRows + 6, 70, 33}};
+  for (GemmBackend backend : gemm_backends()) {
+    for (const Case& c : cases)
+      for (Epilogue epilogue : {Epilogue::kBias, Epilogue::kBiasGelu})
+        for (int threads : {1, 2}) {
+          auto a = random_floats(c.m * c.k, 1), b = random_floats(c.n * c.k, 2), bias = random_floats(c.n, 3);
+          std::vector<float> got(c.m * c.n, 42.0f);
+          run_team(threads, 1, [&](WorkShare& share) {
+            gemm_nt_bias(share, c.m, c.n, c.k, a.data(), c.k, b.data(), c.k, bias.data(), got.data(), c.n, epilogue,
+                         backend);
+          });
+          const std::vector<double> want = product_in_double(c.m, c.n, c.k, a, c.k, b, c.k, bias.data());
+          for (size_t i = 0; i < c.m * c.n; ++i) {
+            const double w = epilogue == Epilogue::kBiasGelu ? 0.5 * want[i] * (1 + std::erf(want[i] / std::sqrt(2.0)))
+                                                             : want[i];
+            ASSERT_NEAR(got[i], w, 1e-5 * std::sqrt(double(c.k)) * (1 + std::abs(w)))
+                << gemm_backend_name(backend) << " m=" << c.m << " n=" << c.n << " k=" << c.k << " threads " << threads
+                << " entry " << i;
+          }
+        }
+  }
 }
 
 }  // namespace

@@ -226,6 +226,13 @@ void bias_gelu(float* x, size_t rows, size_t cols, size_t ld, const float* bias,
     }
 }
 
+void add_bias(float* x, size_t rows, size_t cols, size_t ld, const float* bias) {
+  for (size_t r = 0; r < rows; ++r) {
+    float* row = x + r * ld;
+    for (size_t c = 0; c < cols; ++c) row[c] += bias[c];
+  }
+}
+
 void bias_residual_layer_norm(float* x, const float* residual, const float* bias, const float* gamma, const float* beta,
                               size_t rows, size_t cols, float eps, Isa isa) {
   if (isa == Isa::kAvx2 && cpu_has_avx2_fma()) return layer_norm_avx2(x, residual, bias, gamma, beta, rows, cols, eps);

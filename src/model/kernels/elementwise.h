@@ -23,6 +23,10 @@ float gelu_erf(float x);
 // leading dimension ld; bias may be null.
 void bias_gelu(float* x, size_t rows, size_t cols, size_t ld, const float* bias, Isa isa = best_isa());
 
+// x[r][c] += bias[c] for a rows x cols row-major matrix with leading
+// dimension ld (one pass the compiler vectorises; no SIMD variant needed).
+void add_bias(float* x, size_t rows, size_t cols, size_t ld, const float* bias);
+
 // Post-LN residual block: for each of `rows` rows of length `cols`,
 //   x = LayerNorm(x + bias + residual) * gamma + beta
 // with biased variance, as torch.nn.functional.layer_norm. bias and residual

@@ -12,6 +12,7 @@
 //
 //   embed_bench --file short.txt [--model all-MiniLM-L6-v2|DIR] [--batch 32]
 //               [--threads 2] [--runs 3] [--limit N] [--name short] [--results out.jsonl]
+//               [--dtype fp32|int8]
 //
 // --model takes a cache name (looked up under $SIMILE_HOME) or a directory;
 // empty means the default model. One JSON record goes to stdout (and is
@@ -43,6 +44,7 @@ struct Args {
   int threads = 2;
   int runs = 3;
   size_t limit = 0;
+  std::string dtype = "fp32";
 };
 
 bool parse(int argc, char** argv, Args& a) {
@@ -66,6 +68,8 @@ bool parse(int argc, char** argv, Args& a) {
       a.runs = std::stoi(v);
     else if (k == "--limit")
       a.limit = std::stoul(v);
+    else if (k == "--dtype")
+      a.dtype = v;
     else
       return false;
   }
@@ -89,7 +93,7 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, args)) {
     std::fprintf(stderr,
                  "usage: embed_bench --file TEXTS [--model M] [--batch 32] [--threads 2] [--runs 3] "
-                 "[--limit N] [--name NAME] [--results FILE]\n");
+                 "[--limit N] [--name NAME] [--results FILE] [--dtype fp32|int8]\n");
     return 2;
   }
   std::ifstream in(args.file);
@@ -105,6 +109,12 @@ int main(int argc, char** argv) {
   opts.model = args.model;
   opts.threads = args.threads;
   opts.batch_size = args.batch;
+  auto dtype = simile::parse_inference_dtype(args.dtype);
+  if (!dtype.is_ok()) {
+    std::fprintf(stderr, "%s\n", dtype.status().message().c_str());
+    return 2;
+  }
+  opts.dtype = *dtype;
   auto opened = simile::Embedder::open(opts);
   if (!opened.is_ok()) {
     std::fprintf(stderr, "%s\n", opened.status().message().c_str());
@@ -169,7 +179,7 @@ int main(int argc, char** argv) {
   for (double& r : runs) r = round_to(r, 0.001);
   nlohmann::ordered_json rec = {
       // the peers' field order
-      {"peer", "simile fp32 (" + embedder.info().name + ")"},
+      {"peer", "simile " + args.dtype + " (" + embedder.info().name + ")"},
       {"workload", args.name},
       {"batch", args.batch},
       {"threads", args.threads},

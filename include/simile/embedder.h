@@ -24,6 +24,16 @@ enum class Pooling { kCls, kMean, kMax, kMeanSqrtLen, kLastToken };
 std::string to_string(Pooling p);
 Result<Pooling> parse_pooling(const std::string& name);  // "cls", "mean", "max", "mean_sqrt_len", "lasttoken"
 
+// The precision the encoder computes in. kInt8: the linear layers run on int8
+// weights (per output row) and int8 activations (per token, quantised at run
+// time) with int32 sums; embeddings, LayerNorm and attention stay fp32. The
+// int8 weights are made once and cached under the model cache
+// (docs/formats/int8-weights.md). Its vectors differ slightly from fp32's
+// (cosine > 0.99), so a collection records which one it was built with.
+enum class InferenceDtype { kFp32, kInt8 };
+std::string to_string(InferenceDtype d);                          // "fp32", "int8"
+Result<InferenceDtype> parse_inference_dtype(const std::string& name);  // "fp32", "int8"
+
 // What a model directory holds, as `simile models info` shows it.
 struct ModelInfo {
   std::string name;          // cache name, or the directory's base name
@@ -44,10 +54,27 @@ struct ModelInfo {
   std::vector<std::pair<std::string, std::string>> prompts;  // name -> prefix
   std::string default_prompt_name;
   // XXH3-128 (hex) of what decides the vectors: the weights (names, dtypes,
-  // shapes, bytes), tokenizer.json and config.json. Collections record it so
-  // vectors of different models never mix.
+  // shapes, bytes), tokenizer.json and config.json, and for int8 inference
+  // the quantisation scheme (see dtype_fingerprint()). Collections record it
+  // so vectors of different models, or precisions, never mix.
   std::string fingerprint;
+  // The precision the Embedder computes in (inspect_model: fp32).
+  InferenceDtype inference_dtype = InferenceDtype::kFp32;
+  // int8 only: the cached int8 weights file, and how this open got its
+  // weights: "loaded", "built" (no file yet) or "rebuilt (why)" after a
+  // damaged or stale file; "built, not saved (why)" when the cache is not
+  // writable.
+  std::string int8_cache_path;
+  std::string int8_cache_load;
 };
+
+// The fingerprint of a model's vectors at a precision, from its fp32
+// fingerprint (ModelInfo::fingerprint of an fp32 open): the same string for
+// kFp32; for kInt8 it with "-int8s" and the quantisation scheme appended, so
+// a stored fingerprint says which precision made the vectors.
+std::string dtype_fingerprint(const std::string& fp32_fingerprint, InferenceDtype dtype);
+// The precision a fingerprint of dtype_fingerprint() stands for.
+InferenceDtype fingerprint_dtype(const std::string& fingerprint);
 
 struct EmbedderOptions {
   std::string model;                  // cache name or directory; empty = default model
@@ -59,6 +86,9 @@ struct EmbedderOptions {
   std::optional<size_t> dimensions;
   int threads = 0;                    // 0 = all cores
   size_t batch_size = 32;             // texts per forward pass
+  // Unset: fp32 — except that a collection opened without it uses the
+  // precision it was built with.
+  std::optional<InferenceDtype> dtype;
 };
 
 class Embedder {

@@ -43,6 +43,7 @@ nlohmann::json info_json(const CollectionInfo& c) {
   return {{"name", c.name},
           {"model", c.model},
           {"model_fingerprint", c.model_fingerprint},
+          {"dtype", c.model_fingerprint.empty() ? "" : to_string(fingerprint_dtype(c.model_fingerprint))},
           {"dims", c.dims},
           {"pooling", c.pooling},
           {"normalize", c.normalize},
@@ -217,6 +218,7 @@ void add_search(CLI::App& app) {
     SearchFlags ranking;
     bool json = false;
     int threads = 0;
+    std::string dtype;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand(
@@ -229,12 +231,15 @@ void add_search(CLI::App& app) {
   cmd->add_flag("--explain", f->search.explain,
                 "show each stage's rank and score and each query term's part of the keyword score");
   cmd->add_option("--threads", f->threads, "threads to use (default: all cores)");
+  cmd->add_option("--dtype", f->dtype,
+                  "inference precision of the query: fp32 or int8 (default and only choice: the collection's)");
   cmd->add_flag("--json", f->json, "print JSON: the results with every stage's scores, and each stage's time");
   f->db.add_to(cmd);
   cmd->callback([f] {
     auto db = f->db.open();
     EmbedderOptions runtime;
     runtime.threads = f->threads;
+    if (!f->dtype.empty()) runtime.dtype = take(parse_inference_dtype(f->dtype));
     auto collection = take(db->open_collection(f->collection, nullptr, runtime));
     const auto index_bar = show_index_progress(*collection);
     SearchOptions options = f->search;
@@ -321,7 +326,9 @@ void add_reembed(CLI::App& app) {
     StopSignals signals;  // before the model starts worker threads
     auto db = f->db.open();
     EmbedderOptions target = f->model.to_options();
-    auto collection = take(db->open_collection(f->collection, nullptr, target));
+    EmbedderOptions current = target;
+    current.dtype.reset();  // the collection's own: --dtype is the target's
+    auto collection = take(db->open_collection(f->collection, nullptr, current));
     IngestOptions options;
     ProgressBar bar("documents", !f->quiet);
     options.on_progress = [&bar](size_t done, size_t total) { bar.update(done, total); };

@@ -13,6 +13,9 @@ void EmbedderFlags::add_to(CLI::App* cmd) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--threads", threads, "threads to use (default: all cores)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch", batch, "texts per forward pass")->check(CLI::PositiveNumber);
+  cmd->add_option("--dtype", dtype,
+                  "inference precision: fp32, or int8 (faster; int8 weights cached on first use; a collection "
+                  "keeps the one it was built with)");
 }
 
 EmbedderOptions EmbedderFlags::to_options() const {
@@ -24,6 +27,7 @@ EmbedderOptions EmbedderFlags::to_options() const {
   if (dimensions > 0) o.dimensions = dimensions;
   o.threads = threads;
   o.batch_size = batch;
+  if (!dtype.empty()) o.dtype = take(parse_inference_dtype(dtype));
   return o;
 }
 

@@ -1,5 +1,6 @@
 // The model flags shared by commands that embed (--model, --pooling,
-// --normalize/--no-normalize, --max-tokens, --dimensions, --threads, --batch),
+// --normalize/--no-normalize, --max-tokens, --dimensions, --threads, --batch,
+// --dtype),
 // and the prompt flags of those that embed texts given to them.
 #pragma once
 
@@ -19,6 +20,7 @@ struct EmbedderFlags {
   size_t dimensions = 0;
   int threads = 0;
   size_t batch = 32;
+  std::string dtype;  // empty: fp32, or a collection's own
 
   void add_to(CLI::App* cmd);
   EmbedderOptions to_options() const;  // throws CliError on a bad value

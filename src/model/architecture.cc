@@ -182,60 +182,93 @@ std::string describe_max_text_tokens(const Architecture& arch, const EncoderConf
          arch.family + " numbers text from " + std::to_string(*pad + 1) + ")";
 }
 
-Result<EncoderWeights> load_encoder_weights(const Architecture& arch, const EncoderConfig& config,
-                                            const WeightFiles& files) {
-  // The prefix is whatever makes the first embedding tensor's name resolve
-  // ("bert." in checkpoints saved from BertForMaskedLM and the like).
-  const char* prefix = nullptr;
+namespace {
+
+// The weight prefix of these files: whatever makes the first embedding
+// tensor's name resolve ("bert." in checkpoints saved from BertForMaskedLM
+// and the like).
+Result<const char*> find_weight_prefix(const Architecture& arch, const WeightFiles& files) {
   for (const char* p : arch.weight_prefixes)
-    if (files.find(tensor_name(p, arch.embedding_tensors[0].name, 0)) != nullptr) {
-      prefix = p;
-      break;
-    }
-  if (prefix == nullptr) {
-    std::string tried;
-    for (const char* p : arch.weight_prefixes)
-      tried += (tried.empty() ? "'" : ", '") + tensor_name(p, arch.embedding_tensors[0].name, 0) + "'";
-    return Status::corrupt(std::string("the weights are not a ") + arch.family + " encoder: no tensor " + tried);
-  }
+    if (files.find(tensor_name(p, arch.embedding_tensors[0].name, 0)) != nullptr) return p;
+  std::string tried;
+  for (const char* p : arch.weight_prefixes)
+    tried += (tried.empty() ? "'" : ", '") + tensor_name(p, arch.embedding_tensors[0].name, 0) + "'";
+  return Status::corrupt(std::string("the weights are not a ") + arch.family + " encoder: no tensor " + tried);
+}
+
+bool is_int8_tensor(const Architecture& arch, size_t layer_tensor) {
+  return std::find(arch.int8_layer_tensors.begin(), arch.int8_layer_tensors.end(), layer_tensor) !=
+         arch.int8_layer_tensors.end();
+}
+
+}  // namespace
+
+Result<EncoderWeights> load_encoder_weights(const Architecture& arch, const EncoderConfig& config,
+                                            const WeightFiles& files, Int8Tensors int8) {
+  SIMILE_ASSIGN_OR_RETURN(const char* prefix, find_weight_prefix(arch, files));
 
   // Find and check every tensor first, then read them all into one buffer.
+  // Tensors held in int8 are checked too, but get no room in the buffer.
   std::vector<const TensorView*> tensors;
+  std::vector<bool> quantized;
   size_t total = 0;
-  auto add = [&](const TensorSpec& spec, size_t layer) -> Status {
+  auto add = [&](const TensorSpec& spec, size_t layer, bool in_int8) -> Status {
     if (spec.present != nullptr && !spec.present(config)) {
       tensors.push_back(nullptr);
+      quantized.push_back(false);
       return Status::ok();
     }
     SIMILE_ASSIGN_OR_RETURN(const TensorView* t,
                             find_checked(spec, tensor_name(prefix, spec.name, layer), config, files));
     tensors.push_back(t);
-    total += static_cast<size_t>(t->numel());
+    quantized.push_back(in_int8);
+    if (!in_int8) total += static_cast<size_t>(t->numel());
     return Status::ok();
   };
-  for (const TensorSpec& spec : arch.embedding_tensors) SIMILE_RETURN_IF_ERROR(add(spec, 0));
+  for (const TensorSpec& spec : arch.embedding_tensors) SIMILE_RETURN_IF_ERROR(add(spec, 0, false));
   for (size_t l = 0; l < config.num_hidden_layers; ++l)
-    for (const TensorSpec& spec : arch.layer_tensors) SIMILE_RETURN_IF_ERROR(add(spec, l));
+    for (size_t i = 0; i < arch.layer_tensors.size(); ++i)
+      SIMILE_RETURN_IF_ERROR(add(arch.layer_tensors[i], l, int8 != Int8Tensors::kFp32 && is_int8_tensor(arch, i)));
 
   EncoderWeights w;
   w.arena.reset(total);
+  const size_t ne = arch.embedding_tensors.size(), nl = arch.layer_tensors.size();
+  if (int8 != Int8Tensors::kFp32) w.int8_layers.assign(config.num_hidden_layers, std::vector<QuantizedMatrix>(nl));
   std::vector<const float*> at(tensors.size());
+  std::vector<float> one;  // a tensor being quantised
   float* dst = w.arena.data();
   for (size_t i = 0; i < tensors.size(); ++i) {
-    if (tensors[i] == nullptr) {
-      at[i] = nullptr;
+    at[i] = nullptr;
+    if (tensors[i] == nullptr) continue;
+    if (quantized[i]) {
+      if (int8 == Int8Tensors::kQuantize) {
+        const TensorView& t = *tensors[i];
+        one.resize(static_cast<size_t>(t.numel()));
+        SIMILE_RETURN_IF_ERROR(WeightFiles::read_f32(t, one.data()));
+        w.int8_layers[(i - ne) / nl][(i - ne) % nl] =
+            quantize_weights(one.data(), static_cast<size_t>(t.shape[0]), static_cast<size_t>(t.numel() / t.shape[0]));
+      }
       continue;
     }
     SIMILE_RETURN_IF_ERROR(WeightFiles::read_f32(*tensors[i], dst));
     at[i] = dst;
     dst += tensors[i]->numel();
   }
-  const size_t ne = arch.embedding_tensors.size(), nl = arch.layer_tensors.size();
   w.embeddings.assign(at.begin(), at.begin() + static_cast<long>(ne));
   for (size_t l = 0; l < config.num_hidden_layers; ++l)
     w.layers.emplace_back(at.begin() + static_cast<long>(ne + l * nl),
                           at.begin() + static_cast<long>(ne + (l + 1) * nl));
   return w;
+}
+
+Result<std::vector<std::vector<std::string>>> int8_tensor_names(const Architecture& arch,
+                                                                const EncoderConfig& config,
+                                                                const WeightFiles& files) {
+  SIMILE_ASSIGN_OR_RETURN(const char* prefix, find_weight_prefix(arch, files));
+  std::vector<std::vector<std::string>> names(config.num_hidden_layers);
+  for (size_t l = 0; l < config.num_hidden_layers; ++l)
+    for (size_t i : arch.int8_layer_tensors) names[l].push_back(tensor_name(prefix, arch.layer_tensors[i].name, l));
+  return names;
 }
 
 std::string weight_dtype(const Architecture& arch, const WeightFiles& files) {
@@ -245,11 +278,87 @@ std::string weight_dtype(const Architecture& arch, const WeightFiles& files) {
   return "";
 }
 
-Result<std::unique_ptr<Encoder>> load_encoder(const ModelDescription& model, const WeightFiles& files) {
+namespace {
+
+// EncoderWeights::int8_layers from the cache file when it is sound and
+// matches the model's tensors; else why not.
+Result<std::vector<std::vector<QuantizedMatrix>>> read_int8_layers(const Architecture& arch,
+                                                                   const EncoderConfig& config,
+                                                                   const WeightFiles& files, const std::string& path,
+                                                                   const std::string& fingerprint) {
+  SIMILE_ASSIGN_OR_RETURN(auto names, int8_tensor_names(arch, config, files));
+  SIMILE_ASSIGN_OR_RETURN(std::vector<QuantizedTensor> cached, read_int8_cache(path, fingerprint));
+  const size_t per_layer = arch.int8_layer_tensors.size();
+  if (cached.size() != names.size() * per_layer)
+    return Status::corrupt("it holds " + std::to_string(cached.size()) + " tensors, the model " +
+                           std::to_string(names.size() * per_layer));
+  std::vector<std::vector<QuantizedMatrix>> layers(config.num_hidden_layers,
+                                                   std::vector<QuantizedMatrix>(arch.layer_tensors.size()));
+  for (size_t l = 0; l < names.size(); ++l)
+    for (size_t j = 0; j < per_layer; ++j) {
+      QuantizedTensor& t = cached[l * per_layer + j];
+      const TensorView* fp32 = files.find(names[l][j]);
+      if (t.name != names[l][j] || fp32 == nullptr || fp32->shape.size() != 2 || fp32->shape[0] != t.matrix.rows ||
+          fp32->shape[1] != t.matrix.cols)
+        return Status::corrupt("tensor " + t.name + " does not match the model's " + names[l][j]);
+      layers[l][arch.int8_layer_tensors[j]] = std::move(t.matrix);
+    }
+  return layers;
+}
+
+std::vector<QuantizedTensor> int8_tensors_of(const Architecture& arch, const EncoderWeights& weights,
+                                            const std::vector<std::vector<std::string>>& names) {
+  std::vector<QuantizedTensor> out;
+  for (size_t l = 0; l < names.size(); ++l)
+    for (size_t j = 0; j < arch.int8_layer_tensors.size(); ++j)
+      out.push_back({names[l][j], weights.int8_layers[l][arch.int8_layer_tensors[j]]});
+  return out;
+}
+
+// The int8 weights: from the cache file, else quantised now and saved.
+Result<EncoderWeights> load_int8_weights(const ModelDescription& model, const WeightFiles& files, ModelInfo& info) {
+  const Architecture& arch = *model.architecture;
+  const std::string path = int8_cache_path(info.name, info.fingerprint);
+  info.int8_cache_path = path;
+  auto cached = read_int8_layers(arch, model.encoder, files, path, info.fingerprint);
+  if (cached.is_ok()) {
+    SIMILE_ASSIGN_OR_RETURN(EncoderWeights weights,
+                            load_encoder_weights(arch, model.encoder, files, Int8Tensors::kLeaveOut));
+    weights.int8_layers = std::move(cached).value();
+    info.int8_cache_load = "loaded";
+    return weights;
+  }
+  SIMILE_ASSIGN_OR_RETURN(EncoderWeights weights,
+                          load_encoder_weights(arch, model.encoder, files, Int8Tensors::kQuantize));
+  const Status& why = cached.status();
+  info.int8_cache_load = why.code() == Status::Code::kNotFound ? "built" : "rebuilt (" + why.message() + ")";
+  SIMILE_ASSIGN_OR_RETURN(auto names, int8_tensor_names(arch, model.encoder, files));
+  // Not being able to save is no reason to fail: the next open quantises again.
+  Status saved = write_int8_cache(path, info.fingerprint, int8_tensors_of(arch, weights, names));
+  if (!saved.is_ok()) info.int8_cache_load += ", not saved (" + saved.message() + ")";
+  return weights;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Encoder>> load_encoder(const ModelDescription& model, const WeightFiles& files,
+                                              InferenceDtype dtype, ModelInfo* info) {
   SIMILE_CHECK(model.architecture != nullptr);
-  auto weights = load_encoder_weights(*model.architecture, model.encoder, files);
+  const Architecture& arch = *model.architecture;
+  if (dtype == InferenceDtype::kInt8) {
+    SIMILE_CHECK(info != nullptr);
+    if (arch.int8_layer_tensors.empty())
+      return Status::unsupported("model " + model.dir + ": int8 inference is not implemented for " + arch.family +
+                                 " models (use --dtype fp32)");
+    auto weights = load_int8_weights(model, files, *info);
+    if (!weights.is_ok()) return weights.status().with_context(model.dir);
+    info->inference_dtype = InferenceDtype::kInt8;
+    info->fingerprint = dtype_fingerprint(info->fingerprint, InferenceDtype::kInt8);
+    return arch.make(model.encoder, std::move(weights).value());
+  }
+  auto weights = load_encoder_weights(arch, model.encoder, files);
   if (!weights.is_ok()) return weights.status().with_context(model.dir);
-  return model.architecture->make(model.encoder, std::move(weights).value());
+  return arch.make(model.encoder, std::move(weights).value());
 }
 
 }  // namespace simile

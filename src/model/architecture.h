@@ -13,7 +13,9 @@
 
 #include "model/config.h"
 #include "model/float_buffer.h"
+#include "model/quantize.h"
 #include "model/safetensors.h"
+#include "simile/embedder.h"
 #include "simile/status.h"
 
 namespace simile {
@@ -82,7 +84,11 @@ struct TensorSpec {
 struct EncoderWeights {
   FloatBuffer arena;
   std::vector<const float*> embeddings;           // by embedding_tensors index
-  std::vector<std::vector<const float*>> layers;  // [layer][layer_tensors index]
+  std::vector<std::vector<const float*>> layers;  // [layer][layer_tensors index]; null where int8
+  // int8 inference only: [layer][layer_tensors index], the tensors of
+  // Architecture::int8_layer_tensors quantised (empty matrices elsewhere).
+  // Empty for fp32.
+  std::vector<std::vector<QuantizedMatrix>> int8_layers;
 };
 
 // How a family numbers the positions of a text's tokens.
@@ -110,6 +116,9 @@ struct Architecture {
   // Rejects config values the family's forward pass does not implement
   // (unsupported, naming the field); null: nothing beyond the common checks.
   Status (*check_config)(const EncoderConfig& config) = nullptr;
+  // Layer tensors that are linear-layer weights [out, in] the forward pass
+  // can run in int8 (InferenceDtype::kInt8); empty: the family runs fp32 only.
+  std::vector<size_t> int8_layer_tensors = {};
 };
 
 const std::vector<Architecture>& architectures();
@@ -129,15 +138,33 @@ size_t max_text_tokens(const Architecture& arch, const EncoderConfig& config);
 // (max_position_embeddings 514, of which roberta numbers text from 2)".
 std::string describe_max_text_tokens(const Architecture& arch, const EncoderConfig& config);
 
+// What load_encoder_weights does with the tensors of int8_layer_tensors.
+enum class Int8Tensors {
+  kFp32,      // reads them as fp32, like every other tensor
+  kQuantize,  // quantises them into int8_layers (one fp32 tensor in memory at a time)
+  kLeaveOut,  // leaves them out (null), for the caller to fill int8_layers
+};
+
 // Finds every tensor of the architecture (trying each weight prefix), checks
-// its shape against the config and converts it to fp32.
+// its shape against the config and converts it to fp32 (or see Int8Tensors).
 Result<EncoderWeights> load_encoder_weights(const Architecture& arch, const EncoderConfig& config,
-                                            const WeightFiles& files);
+                                            const WeightFiles& files, Int8Tensors int8 = Int8Tensors::kFp32);
+
+// The full names of int8_layer_tensors in the files, [layer][index in
+// int8_layer_tensors], as the int8 cache file records them.
+Result<std::vector<std::vector<std::string>>> int8_tensor_names(const Architecture& arch,
+                                                                const EncoderConfig& config,
+                                                                const WeightFiles& files);
 
 // The dtype of the weights on disk (that of the word embeddings), for ModelInfo.
 std::string weight_dtype(const Architecture& arch, const WeightFiles& files);
 
-// Loads the encoder of a described model from its weight files.
-Result<std::unique_ptr<Encoder>> load_encoder(const ModelDescription& model, const WeightFiles& files);
+// Loads the encoder of a described model from its weight files. For kInt8,
+// `info` names the fp32 model (name, fingerprint) whose int8 cache file is
+// read, or built and written; its int8 fields are set. Errors: unsupported
+// when the family has no int8 forward pass.
+Result<std::unique_ptr<Encoder>> load_encoder(const ModelDescription& model, const WeightFiles& files,
+                                              InferenceDtype dtype = InferenceDtype::kFp32,
+                                              ModelInfo* info = nullptr);
 
 }  // namespace simile

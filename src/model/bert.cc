@@ -8,6 +8,7 @@
 #include "model/kernels/elementwise.h"
 #include "model/kernels/gemm.h"
 #include "model/kernels/work_share.h"
+#include "model/linear.h"
 #include "model/relative_position.h"
 #include "util/check.h"
 
@@ -46,7 +47,7 @@ using D = Dim;
 std::unique_ptr<Encoder> make_bert(const EncoderConfig& config, EncoderWeights weights);
 
 Architecture make_table_entry() {
-  return {
+  Architecture a = {
       "bert",
       {"bert"},
       {"BertModel", "BertForMaskedLM", "BertForPreTraining", "BertForSequenceClassification"},
@@ -79,6 +80,8 @@ Architecture make_table_entry() {
       },
       make_bert,
   };
+  a.int8_layer_tensors = {kQueryW, kKeyW, kValueW, kAttnOutW, kFfnInW, kFfnOutW};
+  return a;
 }
 
 // The position ids of one sequence, token by token (PositionIds).
@@ -108,11 +111,29 @@ class BertStyleEncoder final : public Encoder {
     SIMILE_CHECK(e_.word != nullptr && e_.position != nullptr && e_.norm_weight != nullptr && e_.norm_bias != nullptr);
     SIMILE_CHECK(e_.relative_attention_bias == nullptr ||
                  config.relative_attention_num_buckets >= kRelativePositionBuckets);
-    for (const auto& l : w_.layers) {
+    for (size_t i = 0; i < w_.layers.size(); ++i) {
+      const auto& l = w_.layers[i];
       SIMILE_CHECK(l.size() == kLayerTensors);
-      SIMILE_CHECK(l[kKeyW] == l[kQueryW] + hh && l[kValueW] == l[kKeyW] + hh);
       SIMILE_CHECK(l[kKeyB] == l[kQueryB] + h && l[kValueB] == l[kKeyB] + h);
+      // Each projection runs in int8 when its weights were quantised, else fp32.
+      const bool int8 = !w_.int8_layers.empty();
+      auto project = [&](size_t tensor, size_t out, size_t in) {
+        if (int8 && !w_.int8_layers[i][tensor].empty()) return Linear::int8({&w_.int8_layers[i][tensor]});
+        return Linear::fp32(l[tensor], out, in);
+      };
+      Linear qkv;
+      if (int8 && !w_.int8_layers[i][kQueryW].empty()) {
+        const auto& q = w_.int8_layers[i];
+        qkv = Linear::int8({&q[kQueryW], &q[kKeyW], &q[kValueW]});
+      } else {
+        SIMILE_CHECK(l[kKeyW] == l[kQueryW] + hh && l[kValueW] == l[kKeyW] + hh);
+        qkv = Linear::fp32(l[kQueryW], 3 * h, h);
+      }
+      linears_.push_back({qkv, project(kAttnOutW, h, h), project(kFfnInW, config.intermediate_size, h),
+                          project(kFfnOutW, h, config.intermediate_size)});
     }
+    has_int8_ = !w_.int8_layers.empty();
+    w_.int8_layers.clear();  // packed into the Linears now
   }
 
   const EncoderConfig& config() const override { return config_; }
@@ -126,6 +147,12 @@ class BertStyleEncoder final : public Encoder {
   std::optional<int32_t> padding_index_;
   size_t max_tokens_;
   std::string max_tokens_text_;
+  // The four projections of each layer, fp32 or int8.
+  struct LayerLinears {
+    Linear qkv, attn_out, ffn_in, ffn_out;
+  };
+  std::vector<LayerLinears> linears_;
+  bool has_int8_ = false;
 };
 
 Status BertStyleEncoder::forward(const TokenBatch& batch, float* out, FloatBuffer& workspace, int threads) const {
@@ -179,11 +206,21 @@ Status BertStyleEncoder::forward(const TokenBatch& batch, float* out, FloatBuffe
   // The running hidden state alternates between `out` and `tmp`: each
   // residual block writes LayerNorm(sublayer + residual) into the other.
   float* last_x = out;
+  // The int8 products quantise their input rows here: the calling thread's
+  // buffer, reused by its later passes. The team must reach it through this
+  // reference; naming the thread_local inside the lambda would give each
+  // team thread its own, empty buffer.
+  thread_local Int8Activations caller_activations;
+  Int8Activations& activations = caller_activations;
+  if (has_int8_) activations.reserve(T, std::max(H, I));
   // One parallel region for the whole pass (WorkShare): the products share
   // out blocks of output columns, the row-wise steps blocks of rows,
   // attention its (sequence, head) pairs; each step ends when all of it is
-  // done. Steps: embeddings and their LayerNorm, then 7 per layer.
-  const size_t steps = 2 + 7 * w_.layers.size();
+  // done. Steps: embeddings and their LayerNorm, then per layer the four
+  // products (two steps each in int8: quantise, multiply), attention and two
+  // LayerNorms.
+  size_t steps = 2;
+  for (const LayerLinears& l : linears_) steps += 3 + l.qkv.steps() + l.attn_out.steps() + l.ffn_in.steps() + l.ffn_out.steps();
   constexpr size_t kRowBlock = 4;
   kernels::run_team(threads, steps, [&](kernels::WorkShare& share) {
     float* x = out;
@@ -211,9 +248,11 @@ Status BertStyleEncoder::forward(const TokenBatch& batch, float* out, FloatBuffe
     });
 
     float* mine = scratch + static_cast<size_t>(share.index()) * attn_scratch;
-    for (const auto& w : w_.layers) {
+    for (size_t layer = 0; layer < w_.layers.size(); ++layer) {
+      const auto& w = w_.layers[layer];
+      const LayerLinears& lin = linears_[layer];
       // Self-attention.
-      kernels::gemm_nt_bias(share, T, 3 * H, H, x, H, w[kQueryW], H, w[kQueryB], qkv, 3 * H, kernels::Epilogue::kBias);
+      lin.qkv.apply(share, x, T, qkv, w[kQueryB], kernels::Epilogue::kBias, activations);
       share.for_blocks(pairs, 1, [&](size_t p0, size_t p1) {
         for (size_t p = p0; p < p1; ++p) {
           const size_t s = p / heads, h = p % heads;
@@ -225,7 +264,7 @@ Status BertStyleEncoder::forward(const TokenBatch& batch, float* out, FloatBuffe
                                   bias, mine);
         }
       });
-      kernels::gemm_nt_bias(share, T, H, H, ctx, H, w[kAttnOutW], H, w[kAttnOutB], y, H, kernels::Epilogue::kBias);
+      lin.attn_out.apply(share, ctx, T, y, w[kAttnOutB], kernels::Epilogue::kBias, activations);
       share.for_blocks(T, kRowBlock, [&](size_t r0, size_t r1) {
         kernels::bias_residual_layer_norm(y + r0 * H, x + r0 * H, nullptr, w[kAttnNormW], w[kAttnNormB], r1 - r0, H,
                                           eps);
@@ -233,8 +272,8 @@ Status BertStyleEncoder::forward(const TokenBatch& batch, float* out, FloatBuffe
       std::swap(x, y);
 
       // Feed-forward.
-      kernels::gemm_nt_bias(share, T, I, H, x, H, w[kFfnInW], H, w[kFfnInB], ffn, I, kernels::Epilogue::kBiasGelu);
-      kernels::gemm_nt_bias(share, T, H, I, ffn, I, w[kFfnOutW], I, w[kFfnOutB], y, H, kernels::Epilogue::kBias);
+      lin.ffn_in.apply(share, x, T, ffn, w[kFfnInB], kernels::Epilogue::kBiasGelu, activations);
+      lin.ffn_out.apply(share, ffn, T, y, w[kFfnOutB], kernels::Epilogue::kBias, activations);
       share.for_blocks(T, kRowBlock, [&](size_t r0, size_t r1) {
         kernels::bias_residual_layer_norm(y + r0 * H, x + r0 * H, nullptr, w[kFfnNormW], w[kFfnNormB], r1 - r0, H,
                                           eps);

@@ -14,6 +14,7 @@
 #include "model/packed_batches.h"
 #include "model/model_tokenizer.h"
 #include "model/pooling.h"
+#include "model/quantize.h"
 #include "model/safetensors.h"
 #include "simile/models.h"
 
@@ -48,7 +49,26 @@ std::string lowercase_utf8(const std::string& s) {
   return out;
 }
 
+constexpr const char* kInt8FingerprintTag = "-int8s";
+
 }  // namespace
+
+std::string to_string(InferenceDtype d) { return d == InferenceDtype::kInt8 ? "int8" : "fp32"; }
+
+Result<InferenceDtype> parse_inference_dtype(const std::string& name) {
+  if (name == "fp32") return InferenceDtype::kFp32;
+  if (name == "int8") return InferenceDtype::kInt8;
+  return Status::invalid_argument("unknown dtype '" + name + "': choose fp32 or int8");
+}
+
+std::string dtype_fingerprint(const std::string& fp32_fingerprint, InferenceDtype dtype) {
+  if (dtype == InferenceDtype::kFp32) return fp32_fingerprint;
+  return fp32_fingerprint + kInt8FingerprintTag + std::to_string(kInt8Scheme);
+}
+
+InferenceDtype fingerprint_dtype(const std::string& fingerprint) {
+  return fingerprint.find(kInt8FingerprintTag) != std::string::npos ? InferenceDtype::kInt8 : InferenceDtype::kFp32;
+}
 
 struct Embedder::Impl {
   ModelDescription model;
@@ -155,7 +175,8 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
     auto files = WeightFiles::open(model.encoder_dir, /*populate=*/true);
     if (!files.is_ok()) return files.status().with_context("model " + model.dir);
     impl->info = make_model_info(model, **files);
-    SIMILE_ASSIGN_OR_RETURN(impl->encoder, load_encoder(model, **files));
+    SIMILE_ASSIGN_OR_RETURN(impl->encoder, load_encoder(model, **files, options.dtype.value_or(InferenceDtype::kFp32),
+                                                        &impl->info));
   }  // the weights are fp32 copies now; the files are unmapped here
   for (const DenseConfig& d : model.pipeline.dense) {
     auto layer = DenseLayer::load(d);

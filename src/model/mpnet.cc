@@ -73,6 +73,7 @@ Architecture make_table_entry() {
   };
   a.position_ids = PositionIds::kAfterOne;
   a.check_config = check_mpnet_config;
+  a.int8_layer_tensors = bert_architecture().int8_layer_tensors;
   return a;
 }
 

@@ -25,6 +25,7 @@ Architecture make_table_entry() {
       make_roberta,
   };
   a.position_ids = PositionIds::kAfterPadToken;
+  a.int8_layer_tensors = bert.int8_layer_tensors;
   return a;
 }
 

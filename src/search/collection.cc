@@ -141,6 +141,15 @@ Result<std::unique_ptr<CollectionImpl>> DatabaseImpl::open_impl(const std::strin
                                       "-dimensional vectors, not " + std::to_string(*runtime.dimensions) +
                                       "; to change that use: simile reembed " + name + " --dimensions N");
     options.dimensions = c.dims;
+    // The precision is part of the vectors: the collection's unless asked,
+    // and asking for the other one is an error rather than a silent mix.
+    const InferenceDtype built_with = fingerprint_dtype(c.model_fingerprint);
+    if (runtime.dtype && *runtime.dtype != built_with)
+      return Status::invalid_argument("collection '" + name + "' holds vectors computed in " + to_string(built_with) +
+                                      ", not " + to_string(*runtime.dtype) + " (omit --dtype to use " +
+                                      to_string(built_with) + "); to change that use: simile reembed " + name +
+                                      " --dtype " + to_string(*runtime.dtype));
+    options.dtype = built_with;
   } else {
     options.model = create_with->model;
   }
@@ -469,6 +478,8 @@ Result<IngestSummary> CollectionImpl::reembed(const EmbedderOptions& model, cons
   }
   settings.analyzer = row_.info.analyzer;
   EmbedderOptions runtime = model;
+  // Unless asked, the new vectors keep the precision of the old ones.
+  if (!runtime.dtype && embedder_) runtime.dtype = embedder_->info().inference_dtype;
   auto opened = db_->open_impl(shadow_name, &settings, runtime);
   if (!opened.is_ok() && opened.status().code() == Status::Code::kInvalidArgument) {
     // A build left by an interrupted reembed to another model: start over.

@@ -12,6 +12,8 @@ void Int8Activations::reserve(size_t rows, size_t cols) {
   if (scale_.size() < rows) {
     scale_.resize(rows);
     zero_.resize(rows);
+    outlier_.resize(rows);
+    outlier_col_.resize(rows);
   }
 }
 
@@ -58,16 +60,15 @@ void Linear::apply(kernels::WorkShare& share, const float* x, size_t rows, float
   }
   const size_t ldq = packed_->padded_k();
   SIMILE_CHECK(activations.q_.size() >= rows * ldq && activations.scale_.size() >= rows);
-  uint8_t* q = activations.q_.data();
-  float* scale = activations.scale_.data();
-  int32_t* zero = activations.zero_.data();
+  const kernels::QuantizedRows q{activations.q_.data(),       ldq, activations.scale_.data(), activations.zero_.data(),
+                                 activations.outlier_.data(), activations.outlier_col_.data()};
   constexpr size_t kRowBlock = 4;
   share.for_blocks(rows, kRowBlock, [&](size_t r0, size_t r1) {
-    kernels::quantize_rows_u7(x + r0 * in_, r1 - r0, in_, in_, q + r0 * ldq, ldq, scale + r0, zero + r0);
+    kernels::quantize_rows_u7(x + r0 * in_, r1 - r0, in_, in_, q.from(r0));
   });
   const kernels::Int8Epilogue e =
       epilogue == kernels::Epilogue::kBias ? kernels::Int8Epilogue::kBias : kernels::Int8Epilogue::kBiasGelu;
-  kernels::linear_int8(share, rows, q, ldq, scale, zero, *packed_, bias, e, y, out_);
+  kernels::linear_int8(share, rows, q, *packed_, bias, e, y, out_);
 }
 
 }  // namespace simile

@@ -26,8 +26,8 @@ class Int8Activations {
  private:
   friend class Linear;
   std::vector<uint8_t> q_;
-  std::vector<float> scale_;
-  std::vector<int32_t> zero_;
+  std::vector<float> scale_, outlier_;
+  std::vector<int32_t> zero_, outlier_col_;
 };
 
 class Linear {

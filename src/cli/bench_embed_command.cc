@@ -101,6 +101,7 @@ void run_bench_embed(const BenchEmbedArgs& args) {
   const double peak_rss_mb = static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0);
   nlohmann::ordered_json j = {
       {"model", embedder->info().name},
+      {"dtype", to_string(embedder->info().inference_dtype)},
       {"file", args.file},
       {"texts", texts.size()},
       {"mean_tokens", total_tokens / n},
@@ -128,8 +129,9 @@ void run_bench_embed(const BenchEmbedArgs& args) {
     std::cout << j.dump() << "\n";
     return;
   }
-  std::cout << fmt::format("model {}, {} thread{}; {} texts of {:.1f} tokens on average\n", embedder->info().name,
-                           threads, threads == 1 ? "" : "s", texts.size(), total_tokens / n);
+  std::cout << fmt::format("model {} ({}), {} thread{}; {} texts of {:.1f} tokens on average\n",
+                           embedder->info().name, to_string(embedder->info().inference_dtype), threads,
+                           threads == 1 ? "" : "s", texts.size(), total_tokens / n);
   std::cout << fmt::format("throughput  batch {}: {:.1f} texts/s, {:.0f} tokens/s (median of {} passes; one call "
                            "p50 {:.1f} ms, p99 {:.1f} ms)\n",
                            batch, n / pass_s, total_tokens / pass_s, args.runs, percentile(throughput.calls_ms, 50),

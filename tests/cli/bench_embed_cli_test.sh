@@ -17,7 +17,7 @@ be --batch 8 --latency-texts 5 --json >"$tmp/out.json" || fail "bench embed --js
 python3 - "$tmp/out.json" "$tmp/tokens.jsonl" <<'EOF2' || fail "json report: $(cat "$tmp/out.json")"
 import json, sys
 j = json.load(open(sys.argv[1]))
-assert j["model"] == "all-MiniLM-L6-v2" and j["texts"] == 24 and j["threads"] == 1 and j["batch"] == 8, j
+assert j["model"] == "all-MiniLM-L6-v2" and j["dtype"] == "fp32" and j["texts"] == 24 and j["threads"] == 1 and j["batch"] == 8, j
 assert len(j["passes_s"]) == 2 and all(p > 0 for p in j["passes_s"]), j
 median = sorted(j["passes_s"])[1]
 assert abs(j["texts_per_s"] - 24 / median) < 1e-6 * j["texts_per_s"], j
@@ -37,9 +37,18 @@ grep -q "12 texts" "$tmp/out.txt" && grep -q "^throughput  batch 32: .* texts/s"
   && grep -q "^peak RSS" "$tmp/out.txt" && ! grep -q "^latency" "$tmp/out.txt" \
   || fail "summary: $(cat "$tmp/out.txt")"
 
+# int8 (its weights cache in a private home, the models linked from the shared one).
+mkdir -p "$tmp/home" && ln -s "$SIMILE_HOME/models" "$tmp/home/models"
+SIMILE_HOME="$tmp/home" be --dtype int8 --limit 12 --latency-texts 2 --json >"$tmp/int8.json" || fail "bench embed --dtype int8"
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["dtype"]=="int8" and j["texts"]==12 and j["texts_per_s"]>0, j' \
+  "$tmp/int8.json" || fail "int8 report: $(cat "$tmp/int8.json")"
+SIMILE_HOME="$tmp/home" be --dtype int8 --limit 12 --latency-texts 0 | grep -q "^model all-MiniLM-L6-v2 (int8)" \
+  || fail "int8 summary names the dtype"
+
 expect_fail "missing file" "cannot open" "$SIMILE_BIN" bench embed --file "$tmp/none.txt"
 : >"$tmp/empty.txt"
 expect_fail "empty file" "holds no texts" "$SIMILE_BIN" bench embed --file "$tmp/empty.txt"
 expect_fail "zero runs" "runs" be --runs 0
 expect_fail "unknown model" "model" be --model no-such-model
+expect_fail "unknown dtype" "unknown dtype" be --dtype int4
 finish

@@ -17,7 +17,7 @@ namespace {
 
 std::vector<Int8Kernel> kernels_here() {
   std::vector<Int8Kernel> out;
-  for (Int8Kernel k : {Int8Kernel::kScalar, Int8Kernel::kAvx2, Int8Kernel::kAvx2Vnni})
+  for (Int8Kernel k : {Int8Kernel::kScalar, Int8Kernel::kAvx2, Int8Kernel::kAvx2Vnni, Int8Kernel::kAvx512Vnni})
     if (int8_kernel_supported(k)) out.push_back(k);
   return out;
 }

@@ -466,10 +466,18 @@ std::vector<double> product_in_double(size_t m, size_t n, size_t k, const std::v
 }
 
 TEST(SmallGemm, EveryIsaMatchesTheReferenceOnOddShapes) {
-  const size_t ks[] = {1, 7, 8, 9, 31, 387};
+  const size_t ks[] = {1, 7, 8, 9, 15, 16, 17, 31, 387};
   const size_t ns[] = {1, 3, 4, 5, 13, 18};
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2}) {
-    if (isa == Isa::kAvx2 && !cpu_has_avx2_fma()) continue;
+  using Product = void (*)(size_t, size_t, size_t, const float*, size_t, const float*, size_t, const float*, float*,
+                           size_t);
+  const Product scalar = [](size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
+                            const float* bias, float* c, size_t ldc) {
+    gemm_nt_small_m(m, n, k, a, lda, b, ldb, bias, c, ldc, Isa::kScalar);
+  };
+  std::vector<std::pair<const char*, Product>> versions = {{"scalar", scalar}};
+  if (cpu_has_avx2_fma()) versions.push_back({"avx2", detail::gemm_nt_small_m_avx2});
+  if (avx512_allowed()) versions.push_back({"avx512", detail::gemm_nt_small_m_avx512});
+  for (const auto& [name, product] : versions) {
     for (size_t m = 1; m <= 40; ++m)
       for (size_t k : ks)
         for (size_t n : ns) {
@@ -480,7 +488,7 @@ TEST(SmallGemm, EveryIsaMatchesTheReferenceOnOddShapes) {
           auto bias = random_floats(n, 3);
           for (const float* bi : {static_cast<const float*>(nullptr), static_cast<const float*>(bias.data())}) {
             std::vector<float> c(m * ldc, 42.0f);
-            gemm_nt_small_m(m, n, k, a.data(), lda, b.data(), ldb, bi, c.data(), ldc, isa);
+            product(m, n, k, a.data(), lda, b.data(), ldb, bi, c.data(), ldc);
             const std::vector<double> want = product_in_double(m, n, k, a, lda, b, ldb, bi);
             for (size_t i = 0; i < m; ++i)
               for (size_t j = 0; j < ldc; ++j) {
@@ -489,7 +497,7 @@ TEST(SmallGemm, EveryIsaMatchesTheReferenceOnOddShapes) {
                   continue;
                 }
                 ASSERT_NEAR(c[i * ldc + j], want[i * n + j], 1e-6 * double(k) + 1e-6)
-                    << isa_name(isa) << " m=" << m << " n=" << n << " k=" << k << " bias " << (bi != nullptr);
+                    << name << " m=" << m << " n=" << n << " k=" << k << " bias " << (bi != nullptr);
               }
           }
         }

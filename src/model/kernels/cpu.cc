@@ -33,6 +33,16 @@ Isa best_isa() {
   return isa;
 }
 
+bool avx512_allowed() {
+  static const bool allowed = [] {
+    const char* isa = std::getenv("SIMILE_ISA");
+    if (best_isa() != Isa::kAvx2 || (isa != nullptr && std::strcmp(isa, "avx2") == 0)) return false;
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+  }();
+  return allowed;
+}
+
 const char* isa_name(Isa isa) { return isa == Isa::kAvx2 ? "avx2" : "scalar"; }
 
 }  // namespace simile::kernels

@@ -21,6 +21,12 @@ Isa best_isa();
 Isa choose_isa(const char* simile_isa, bool cpu_has_avx2);
 bool cpu_has_avx2_fma();
 bool cpu_has_f16c();
+// Whether a kernel with an AVX-512 version may run it: best_isa() is kAvx2,
+// the CPU has AVX-512 F, VL, BW and DQ, and SIMILE_ISA is not "avx2", which
+// holds every kernel to AVX2 as on the machines without AVX-512 (for
+// measuring those here). The versions: the fp32 small-m product
+// (small_gemm.h) and the int8 product (int8_gemm.h, with VNNI).
+bool avx512_allowed();
 
 const char* isa_name(Isa isa);
 

@@ -251,12 +251,59 @@ __attribute__((target("avx2,fma,avx512vl,avx512vnni"))) void tile_vnni(const uin
   SIMILE_INT8_TILE_BODY(SIMILE_DOT4_VNNI)
 }
 
+// The same tile on 512-bit vectors: one 64-byte load holds a k group of all
+// 16 rows of the panel, so each activation row needs one vpdpbusd per group
+// instead of two. Two accumulators per row (even and odd k groups): with one,
+// each row's chain of dependent vpdpbusd (latency 5) left the unit idle.
+#define SIMILE_INT8_ROW512(r)                                         \
+  if constexpr (R > r) {                                              \
+    int32_t four;                                                     \
+    std::memcpy(&four, a + r * lda + g * 4, 4);                       \
+    even[r] = _mm512_dpbusd_epi32(even[r], _mm512_set1_epi32(four), b0); \
+    std::memcpy(&four, a + r * lda + g * 4 + 4, 4);                   \
+    odd[r] = _mm512_dpbusd_epi32(odd[r], _mm512_set1_epi32(four), b1);   \
+  }
+
+template <int R>
+__attribute__((target("avx2,fma,avx512f,avx512vl,avx512bw,avx512vnni"))) void tile_vnni512(const uint8_t* a,
+                                                                                            size_t lda,
+                                                                                            const int8_t* panel,
+                                                                                            size_t kgroups,
+                                                                                            int32_t* tile) {
+  __m512i even[4], odd[4];
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; ++r) even[r] = odd[r] = _mm512_setzero_si512();
+  size_t g = 0;
+  for (; g + 2 <= kgroups; g += 2) {
+    const __m512i b0 = _mm512_load_si512(panel + g * 64);
+    const __m512i b1 = _mm512_load_si512(panel + g * 64 + 64);
+    SIMILE_INT8_ROW512(0)
+    SIMILE_INT8_ROW512(1)
+    SIMILE_INT8_ROW512(2)
+    SIMILE_INT8_ROW512(3)
+  }
+  if (g < kgroups) {
+    const __m512i b = _mm512_load_si512(panel + g * 64);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      int32_t four;
+      std::memcpy(&four, a + r * lda + g * 4, 4);
+      even[r] = _mm512_dpbusd_epi32(even[r], _mm512_set1_epi32(four), b);
+    }
+  }
+  // Lanes 0-7 hold panel rows 0-7 (the first 32 bytes of each group), lanes
+  // 8-15 rows 8-15: the order tile[] wants.
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) _mm512_storeu_si512(tile + r * 16, _mm512_add_epi32(even[r], odd[r]));
+}
+
 using TileFn = void (*)(const uint8_t*, size_t, const int8_t*, size_t, int32_t*);
 
 void tile(int rows, const uint8_t* a, size_t lda, const int8_t* panel, size_t kgroups, int32_t* out,
           Int8Kernel kernel) {
   static const TileFn kAvx2[] = {tile_avx2<1>, tile_avx2<2>, tile_avx2<3>, tile_avx2<4>};
   static const TileFn kVnni[] = {tile_vnni<1>, tile_vnni<2>, tile_vnni<3>, tile_vnni<4>};
+  static const TileFn kVnni512[] = {tile_vnni512<1>, tile_vnni512<2>, tile_vnni512<3>, tile_vnni512<4>};
   switch (kernel) {
     case Int8Kernel::kScalar:
       return tile_scalar(rows, a, lda, panel, kgroups, out);
@@ -264,6 +311,8 @@ void tile(int rows, const uint8_t* a, size_t lda, const int8_t* panel, size_t kg
       return kAvx2[rows - 1](a, lda, panel, kgroups, out);
     case Int8Kernel::kAvx2Vnni:
       return kVnni[rows - 1](a, lda, panel, kgroups, out);
+    case Int8Kernel::kAvx512Vnni:
+      return kVnni512[rows - 1](a, lda, panel, kgroups, out);
   }
 }
 
@@ -327,6 +376,8 @@ const char* int8_kernel_name(Int8Kernel kernel) {
       return "avx2";
     case Int8Kernel::kAvx2Vnni:
       return "avx2-vnni";
+    case Int8Kernel::kAvx512Vnni:
+      return "avx512-vnni";
   }
   return "?";
 }
@@ -339,6 +390,9 @@ bool int8_kernel_supported(Int8Kernel kernel) {
       return cpu_has_avx2_fma();
     case Int8Kernel::kAvx2Vnni:
       return cpu_has_avx2_fma() && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    case Int8Kernel::kAvx512Vnni:
+      return int8_kernel_supported(Int8Kernel::kAvx2Vnni) && __builtin_cpu_supports("avx512f") &&
+             __builtin_cpu_supports("avx512bw");
   }
   return false;
 }
@@ -346,9 +400,8 @@ bool int8_kernel_supported(Int8Kernel kernel) {
 Int8Kernel best_int8_kernel() {
   static const Int8Kernel kernel = [] {
     if (best_isa() == Isa::kScalar) return Int8Kernel::kScalar;
-    const char* isa = std::getenv("SIMILE_ISA");
-    if (isa != nullptr && std::strcmp(isa, "avx2") == 0) return Int8Kernel::kAvx2;
-    return int8_kernel_supported(Int8Kernel::kAvx2Vnni) ? Int8Kernel::kAvx2Vnni : Int8Kernel::kAvx2;
+    return avx512_allowed() && int8_kernel_supported(Int8Kernel::kAvx512Vnni) ? Int8Kernel::kAvx512Vnni
+                                                                              : Int8Kernel::kAvx2;
   }();
   return kernel;
 }

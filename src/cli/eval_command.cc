@@ -197,7 +197,7 @@ void add_eval_command(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--split", f->split, "qrels file to judge by: qrels/SPLIT.tsv")->capture_default_str();
-  cmd->add_option("--collection", f->collection, "collection to build or reuse (default: eval-FOLDERNAME)");
+  cmd->add_option("--collection", f->collection, "collection to build or reuse (default: eval-FOLDERNAME, eval-FOLDERNAME-int8 with --dtype int8)");
   cmd->add_option("--db", f->db, "collection database file (default: $SIMILE_HOME/simile.db or the XDG data dir)");
   f->model.add_to(cmd);  // --model none: a keyword-only collection
   cmd->add_option("--analyzer", f->settings.analyzer, "new collection: keyword analyzer (docs/analyzers.md)");
@@ -251,7 +251,10 @@ void add_eval_command(CLI::App& app) {
     EmbedderOptions runtime = f->model.to_options();
     f->settings.model = runtime.model;
     auto db = take(Database::open(f->db));
-    const std::string name = f->collection.empty() ? default_collection(f->beir) : f->collection;
+    // int8 vectors are other vectors: by default they get a collection of
+    // their own, so fp32 and int8 runs can alternate without re-embedding.
+    std::string name = f->collection.empty() ? default_collection(f->beir) : f->collection;
+    if (f->collection.empty() && runtime.dtype == InferenceDtype::kInt8) name += "-int8";
     auto collection = take(db->open_collection(name, &f->settings, runtime));
     const bool keyword_only = collection->info().model == "none";
 

@@ -30,4 +30,15 @@ expect_fail "fp32 on an int8 collection" "holds vectors computed in int8" \
 # reembed switches the precision.
 "$SIMILE_BIN" reembed q8 --dtype fp32 --db "$db" -q
 "$SIMILE_BIN" collections info q8 --json --db "$db" | grep -q '"dtype": *"fp32"' || fail "reembed to fp32"
+
+# simile eval alternates precisions on one BEIR folder: int8 gets its own collection.
+b="$tmp/tiny"
+mkdir -p "$b/qrels"
+printf '{"_id":"d1","text":"Flutter of thin wings at supersonic speeds."}\n{"_id":"d2","text":"Heat transfer to a blunt body in hypersonic flow."}\n' >"$b/corpus.jsonl"
+printf '{"_id":"1","text":"wing flutter"}\n' >"$b/queries.jsonl"
+printf 'query-id\tcorpus-id\tscore\n1\td1\t1\n' >"$b/qrels/test.tsv"
+"$SIMILE_BIN" eval --beir "$b" --mode dense --db "$db" >/dev/null || fail "eval fp32"
+"$SIMILE_BIN" eval --beir "$b" --mode dense --dtype int8 --db "$db" >/dev/null || fail "eval int8 after fp32"
+"$SIMILE_BIN" collections info eval-tiny-int8 --json --db "$db" | grep -q '"dtype": *"int8"' || fail "eval's int8 collection"
+"$SIMILE_BIN" collections info eval-tiny --json --db "$db" | grep -q '"dtype": *"fp32"' || fail "eval's fp32 collection kept"
 finish

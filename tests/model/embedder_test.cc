@@ -17,17 +17,8 @@ namespace simile {
 namespace {
 
 using testing::derive_model_dir;
+using testing::cosine;
 using testing::TempDir;
-
-double cosine(const float* a, const float* b, size_t d) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < d; ++i) {
-    ab += double(a[i]) * b[i];
-    aa += double(a[i]) * a[i];
-    bb += double(b[i]) * b[i];
-  }
-  return ab / std::sqrt(aa * bb);
-}
 
 double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   double worst = 0;

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -43,6 +44,17 @@ class TempDir {
  private:
   fs::path path_;
 };
+
+// Cosine of two d-dimensional vectors, in double.
+inline double cosine(const float* a, const float* b, size_t d) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < d; ++i) {
+    ab += double(a[i]) * b[i];
+    aa += double(a[i]) * a[i];
+    bb += double(b[i]) * b[i];
+  }
+  return ab / std::sqrt(aa * bb);
+}
 
 inline void write_bytes(const std::string& path, const std::string& bytes) {
   fs::create_directories(fs::path(path).parent_path());

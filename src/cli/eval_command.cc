@@ -197,7 +197,8 @@ void add_eval_command(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--split", f->split, "qrels file to judge by: qrels/SPLIT.tsv")->capture_default_str();
-  cmd->add_option("--collection", f->collection, "collection to build or reuse (default: eval-FOLDERNAME, eval-FOLDERNAME-int8 with --dtype int8)");
+  cmd->add_option("--collection", f->collection,
+                  "collection to build or reuse (default: eval-FOLDERNAME, eval-FOLDERNAME-int8 with --dtype int8)");
   cmd->add_option("--db", f->db, "collection database file (default: $SIMILE_HOME/simile.db or the XDG data dir)");
   f->model.add_to(cmd);  // --model none: a keyword-only collection
   cmd->add_option("--analyzer", f->settings.analyzer, "new collection: keyword analyzer (docs/analyzers.md)");

@@ -150,6 +150,7 @@ class BertStyleEncoder final : public Encoder {
   // The four projections of each layer, fp32 or int8.
   struct LayerLinears {
     Linear qkv, attn_out, ffn_in, ffn_out;
+    size_t steps() const { return qkv.steps() + attn_out.steps() + ffn_in.steps() + ffn_out.steps(); }
   };
   std::vector<LayerLinears> linears_;
   bool has_int8_ = false;
@@ -220,7 +221,7 @@ Status BertStyleEncoder::forward(const TokenBatch& batch, float* out, FloatBuffe
   // products (two steps each in int8: quantise, multiply), attention and two
   // LayerNorms.
   size_t steps = 2;
-  for (const LayerLinears& l : linears_) steps += 3 + l.qkv.steps() + l.attn_out.steps() + l.ffn_in.steps() + l.ffn_out.steps();
+  for (const LayerLinears& l : linears_) steps += 3 + l.steps();
   constexpr size_t kRowBlock = 4;
   kernels::run_team(threads, steps, [&](kernels::WorkShare& share) {
     float* x = out;

@@ -110,7 +110,8 @@ TEST(Int8Embedder, SeedPairsKeepTheirOrder) {
   ScopedHome scoped(home.str());
   auto e = open_model(dir, InferenceDtype::kInt8);
   ASSERT_NE(e, nullptr);
-  auto v = e->embed({"Python can make you rich.", "Mastering Python can fill your pockets.", "Python can make you itch."});
+  auto v =
+      e->embed({"Python can make you rich.", "Mastering Python can fill your pockets.", "Python can make you itch."});
   ASSERT_TRUE(v.is_ok());
   EXPECT_GT(cosine(&(*v)[0], &(*v)[384], 384), cosine(&(*v)[0], &(*v)[768], 384));
 }

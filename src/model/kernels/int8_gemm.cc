@@ -166,8 +166,10 @@ SIMILE_AVX2_FN void quantize_rows_avx2(const float* x, size_t rows, size_t k, si
     uint8_t* q = out.q + r * out.ld;
     size_t c = 0;
     for (; c + 32 <= k; c += 32) {
-      const __m256i a = _mm256_packs_epi32(quantize8_avx2(row + c, inv, z, qmax), quantize8_avx2(row + c + 8, inv, z, qmax));
-      const __m256i b = _mm256_packs_epi32(quantize8_avx2(row + c + 16, inv, z, qmax), quantize8_avx2(row + c + 24, inv, z, qmax));
+      const __m256i a =
+          _mm256_packs_epi32(quantize8_avx2(row + c, inv, z, qmax), quantize8_avx2(row + c + 8, inv, z, qmax));
+      const __m256i b =
+          _mm256_packs_epi32(quantize8_avx2(row + c + 16, inv, z, qmax), quantize8_avx2(row + c + 24, inv, z, qmax));
       // packs work within 128-bit lanes: dwords come out as 0 2 4 6 1 3 5 7.
       const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(a, b), unscramble);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + c), bytes);

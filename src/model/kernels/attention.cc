@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "model/kernels/elementwise.h"
@@ -14,14 +15,7 @@ namespace {
 
 size_t round_up8(size_t n) { return (n + 7) / 8 * 8; }
 
-// Which keys each query sees: [first(i), end(i)).
-struct KeyRange {
-  bool causal;
-  size_t window;  // 0: unbounded
-  size_t n;
-  size_t first(size_t i) const { return causal && window > 0 && i + 1 > window ? i + 1 - window : 0; }
-  size_t end(size_t i) const { return causal ? i + 1 : n; }
-};
+using detail::AttentionKeys;
 
 // The bias row of query i, or null.
 const float* bias_row(ScoreBias bias, size_t i) {
@@ -29,7 +23,7 @@ const float* bias_row(ScoreBias bias, size_t i) {
 }
 
 void attention_scalar(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,
-                      size_t d, float scale, KeyRange keys, ScoreBias bias, float* scores) {
+                      size_t d, float scale, AttentionKeys keys, ScoreBias bias, float* scores) {
   for (size_t i = 0; i < n; ++i) {
     const size_t lo = keys.first(i), hi = keys.end(i);
     const float* b = bias_row(bias, i);
@@ -169,15 +163,17 @@ __attribute__((target("avx2,fma"))) void weighted_values(const float* p, size_t 
 // later query sees (all n, or up to itself when causal).
 __attribute__((target("avx2,fma"))) void attention_avx2(const float* q, const float* k, const float* v, size_t ld,
                                                         float* out, size_t ld_out, size_t n, size_t d, float scale,
-                                                        KeyRange keys, ScoreBias bias, float* scratch) {
+                                                        AttentionKeys keys, ScoreBias bias, float* scratch) {
   const size_t np = round_up8(n);
   float* kt = scratch;
-  float* scores = scratch + d * np;  // two rows of np
+  float* vc = kt + d * np;
+  float* scores = vc + d * np;  // two rows of np
   for (size_t c = 0; c < d; ++c) {
     float* dst = kt + c * np;
     for (size_t j = 0; j < n; ++j) dst[j] = k[j * ld + c];
     for (size_t j = n; j < np; ++j) dst[j] = 0.0f;
   }
+  for (size_t j = 0; j < n; ++j) std::memcpy(vc + j * d, v + j * ld, d * sizeof(float));
   const float neg_inf = -std::numeric_limits<float>::infinity();
   // The bias is added over the keys query i sees; scores outside them become
   // -inf: exactly 0 after the softmax.
@@ -195,20 +191,22 @@ __attribute__((target("avx2,fma"))) void attention_avx2(const float* q, const fl
       mask(scores + r * np, i + r, count);
       inv[r] = softmax_numerators(scores + r * np, count);
     }
-    weighted_values<2>(scores, np, inv, v, ld, end, d, out + i * ld_out, ld_out);
+    weighted_values<2>(scores, np, inv, vc, d, end, d, out + i * ld_out, ld_out);
   }
   if (i < n) {
     const size_t end = keys.end(i), count = round_up8(end);
     scores_block<1>(q + i * ld, ld, kt, np, count, d, scale, scores);
     mask(scores, i, count);
     float inv = softmax_numerators(scores, count);
-    weighted_values<1>(scores, np, &inv, v, ld, end, d, out + i * ld_out, ld_out);
+    weighted_values<1>(scores, np, &inv, vc, d, end, d, out + i * ld_out, ld_out);
   }
 }
 
 void attention(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,
-               size_t head_dim, float scale, KeyRange keys, ScoreBias bias, float* scratch, Isa isa) {
+               size_t head_dim, float scale, AttentionKeys keys, ScoreBias bias, float* scratch, Isa isa) {
   if (n == 0) return;
+  if (isa == Isa::kAvx2 && head_dim % 16 == 0 && avx512_allowed())
+    return detail::attention_avx512(q, k, v, ld, out, ld_out, n, head_dim, scale, keys, bias, scratch);
   if (isa == Isa::kAvx2 && head_dim % 8 == 0 && cpu_has_avx2_fma())
     return attention_avx2(q, k, v, ld, out, ld_out, n, head_dim, scale, keys, bias, scratch);
   attention_scalar(q, k, v, ld, out, ld_out, n, head_dim, scale, keys, bias, scratch);
@@ -218,22 +216,35 @@ void attention(const float* q, const float* k, const float* v, size_t ld, float*
 
 size_t attention_scratch_floats(size_t n, size_t head_dim) {
   const size_t np = round_up8(n);
-  return head_dim * np + 2 * np;
+  return std::max(2 * head_dim * np + 2 * np, detail::attention_avx512_scratch_floats(n, head_dim));
 }
 
 void attention_head(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,
                     size_t head_dim, float scale, float* scratch, Isa isa) {
-  attention(q, k, v, ld, out, ld_out, n, head_dim, scale, KeyRange{false, 0, n}, ScoreBias{}, scratch, isa);
+  attention(q, k, v, ld, out, ld_out, n, head_dim, scale, AttentionKeys{false, 0, n}, ScoreBias{}, scratch, isa);
 }
 
 void attention_head(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,
                     size_t head_dim, float scale, ScoreBias bias, float* scratch, Isa isa) {
-  attention(q, k, v, ld, out, ld_out, n, head_dim, scale, KeyRange{false, 0, n}, bias, scratch, isa);
+  attention(q, k, v, ld, out, ld_out, n, head_dim, scale, AttentionKeys{false, 0, n}, bias, scratch, isa);
 }
 
 void attention_head_causal(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out,
                            size_t n, size_t head_dim, float scale, size_t window, float* scratch, Isa isa) {
-  attention(q, k, v, ld, out, ld_out, n, head_dim, scale, KeyRange{true, window, n}, ScoreBias{}, scratch, isa);
+  attention(q, k, v, ld, out, ld_out, n, head_dim, scale, AttentionKeys{true, window, n}, ScoreBias{}, scratch, isa);
 }
+
+namespace detail {
+
+void attention_simd(AttentionSimd simd, const float* q, const float* k, const float* v, size_t ld, float* out,
+                    size_t ld_out, size_t n, size_t head_dim, float scale, AttentionKeys keys, ScoreBias bias,
+                    float* scratch) {
+  if (n == 0) return;
+  if (simd == AttentionSimd::kAvx512)
+    return attention_avx512(q, k, v, ld, out, ld_out, n, head_dim, scale, keys, bias, scratch);
+  attention_avx2(q, k, v, ld, out, ld_out, n, head_dim, scale, keys, bias, scratch);
+}
+
+}  // namespace detail
 
 }  // namespace simile::kernels

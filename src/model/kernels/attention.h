@@ -44,4 +44,31 @@ void attention_head(const float* q, const float* k, const float* v, size_t ld, f
 void attention_head_causal(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out,
                            size_t n, size_t head_dim, float scale, size_t window, float* scratch, Isa isa = best_isa());
 
+namespace detail {
+
+// Which keys each query sees: [first(i), end(i)).
+struct AttentionKeys {
+  bool causal;
+  size_t window;  // 0: unbounded
+  size_t n;
+  size_t first(size_t i) const { return causal && window > 0 && i + 1 > window ? i + 1 - window : 0; }
+  size_t end(size_t i) const { return causal ? i + 1 : n; }
+};
+
+// The kernels behind Isa::kAvx2: AVX2, or AVX-512 where avx512_allowed()
+// and head_dim is a multiple of 16.
+enum class AttentionSimd { kAvx2, kAvx512 };
+
+// One kernel by name, for tests (the caller checks that the CPU has it and
+// that head_dim is a multiple of 8, or 16 for kAvx512).
+void attention_simd(AttentionSimd simd, const float* q, const float* k, const float* v, size_t ld, float* out,
+                    size_t ld_out, size_t n, size_t head_dim, float scale, AttentionKeys keys, ScoreBias bias,
+                    float* scratch);
+
+size_t attention_avx512_scratch_floats(size_t n, size_t head_dim);
+void attention_avx512(const float* q, const float* k, const float* v, size_t ld, float* out, size_t ld_out, size_t n,
+                      size_t head_dim, float scale, AttentionKeys keys, ScoreBias bias, float* scratch);
+
+}  // namespace detail
+
 }  // namespace simile::kernels

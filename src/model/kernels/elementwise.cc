@@ -4,71 +4,51 @@
 
 #include <cmath>
 
+#include "model/kernels/poly_coefficients.h"
+
 namespace simile::kernels {
 
 namespace {
 
-constexpr float kInvSqrt2 = 0.70710678118654752440f;
+using poly::kInvSqrt2;
 
-// ---- AVX2 exp ---------------------------------------------------------------
-// exp(x) = 2^n * exp(r), n = round(x / ln 2), |r| <= ln(2) / 2, with ln 2 split
-// in two (Cody-Waite) so r is exact, and exp(r) by its Taylor polynomial of
-// degree 7 (truncation error < 6e-9 relative).
+// ---- AVX2 exp and GELU (poly_coefficients.h) ---------------------------------
 #define SIMILE_AVX2 __attribute__((target("avx2,fma"), always_inline)) inline
 
+// p(x) by Horner's rule, coefficients highest degree first.
+template <size_t N>
+SIMILE_AVX2 __m256 horner256(const float (&coefficients)[N], __m256 x) {
+  __m256 p = _mm256_set1_ps(coefficients[0]);
+#pragma GCC unroll 8
+  for (size_t i = 1; i < N; ++i) p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(coefficients[i]));
+  return p;
+}
+
 SIMILE_AVX2 __m256 exp256(__m256 x) {
-  const __m256 lo = _mm256_set1_ps(-87.33654475f);
+  const __m256 lo = _mm256_set1_ps(poly::kExpMin);
   const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-  x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(88.0f));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+  x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(poly::kExpMax));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(poly::kLog2e)),
                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.0f / 5040);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(poly::kLn2Hi), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(poly::kLn2Lo), r);
+  const __m256 p = horner256(poly::kExpTaylor, r);
   const __m256i pow2n = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
   return _mm256_andnot_ps(underflow, _mm256_mul_ps(p, _mm256_castsi256_ps(pow2n)));
 }
 
-// ---- AVX2 GELU --------------------------------------------------------------
-// Phi(x) = 0.5 * (1 + erf(x / sqrt 2)) from z = |x| / sqrt 2 in two ranges,
-// both evaluated and blended:
-//   z < 1:  erf(z) = z * P(z^2)                        (minimax fit, degree 5)
-//   z >= 1: erfc(z) = exp(-z^2) * Q(t), t = 1/(1+z/2)  (minimax fit, degree 7)
-// The erfc form gives Phi for negative x without cancellation. Coefficients
-// were fitted in double against mpmath and checked in float32 arithmetic:
-// |erf error| < 1.1e-7 for z < 1, |erfc error| < 4.1e-8 for z >= 1.
 SIMILE_AVX2 __m256 gelu256(__m256 x) {
   const __m256 sign_bit = _mm256_set1_ps(-0.0f);
   const __m256 z = _mm256_mul_ps(_mm256_andnot_ps(sign_bit, x), _mm256_set1_ps(kInvSqrt2));
 
-  const __m256 u = _mm256_mul_ps(z, z);
-  __m256 p = _mm256_set1_ps(-0.0005631425883620977f);
-  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(0.004917552229017019f));
-  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(-0.02671131305396557f));
-  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(0.11280180513858795f));
-  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(-0.37612324953079224f));
-  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(1.1283791065216064f));
+  const __m256 p = horner256(poly::kErfSmall, _mm256_mul_ps(z, z));
   const __m256 half_erf = _mm256_mul_ps(_mm256_mul_ps(z, p), _mm256_set1_ps(0.5f));
   // 0.5 + copysign(half_erf, x)
   const __m256 phi_small = _mm256_add_ps(_mm256_set1_ps(0.5f), _mm256_or_ps(half_erf, _mm256_and_ps(sign_bit, x)));
 
-  const __m256 zc = _mm256_min_ps(z, _mm256_set1_ps(9.5f));
+  const __m256 zc = _mm256_min_ps(z, _mm256_set1_ps(poly::kErfcMaxZ));
   const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(zc, _mm256_set1_ps(0.5f), _mm256_set1_ps(1.0f)));
-  __m256 q = _mm256_set1_ps(0.07655049115419388f);
-  q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(-0.3352355360984802f));
-  q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(0.38092997670173645f));
-  q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(0.03019973635673523f));
-  q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(0.28975021839141846f));
-  q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(0.27458614110946655f));
-  q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(0.28281620144844055f));
-  q = _mm256_fmadd_ps(q, t, _mm256_set1_ps(-2.9259528673719615e-05f));
+  const __m256 q = horner256(poly::kErfcLarge, t);
   const __m256 neg_zz = _mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(zc, zc));
   const __m256 half_erfc = _mm256_mul_ps(_mm256_mul_ps(exp256(neg_zz), q), _mm256_set1_ps(0.5f));
   // x >= 0: 1 - erfc/2; x < 0: erfc/2 (blendv picks by the sign bit of x).
@@ -213,11 +193,13 @@ __attribute__((target("avx2,fma"))) void rms_norm_avx2(float* x, const float* de
 float gelu_erf(float x) { return 0.5f * x * (1.0f + std::erf(x * kInvSqrt2)); }
 
 void exp_inplace(float* x, size_t n, Isa isa) {
+  if (isa == Isa::kAvx2 && avx512_allowed()) return detail::exp_avx512(x, n);
   if (isa == Isa::kAvx2 && cpu_has_avx2_fma()) return exp_avx2(x, n);
   for (size_t i = 0; i < n; ++i) x[i] = std::exp(x[i]);
 }
 
 void bias_gelu(float* x, size_t rows, size_t cols, size_t ld, const float* bias, Isa isa) {
+  if (isa == Isa::kAvx2 && avx512_allowed()) return detail::bias_gelu_avx512(x, rows, cols, ld, bias);
   if (isa == Isa::kAvx2 && cpu_has_avx2_fma()) return bias_gelu_avx2(x, rows, cols, ld, bias);
   for (size_t r = 0; r < rows; ++r)
     for (size_t c = 0; c < cols; ++c) {

@@ -1,8 +1,9 @@
 // Element-wise and row-wise kernels of the encoder: exp, GELU, LayerNorm,
 // and for decoder-only models SiLU-gated units and RMSNorm.
 //
-// Each has a scalar reference (Isa::kScalar) and an AVX2+FMA version; tests
-// compare them on random inputs. The AVX2 exp and erf are polynomial
+// Each has a scalar reference (Isa::kScalar) and an AVX2+FMA version; exp and
+// GELU also an AVX-512 one (the same arithmetic, poly_coefficients.h); tests
+// compare them on random inputs. The SIMD exp and erf are polynomial
 // approximations accurate to float rounding (exp: relative error < 2e-7;
 // GELU: |error| < 3e-7 * max(|x|, 1)), not the fast low-precision kind.
 #pragma once
@@ -44,5 +45,12 @@ void silu_mul(float* gate, const float* up, size_t rows, size_t cols, size_t ld,
 // out may alias x or delta (each row is read before it is written).
 void residual_rms_norm(float* x, const float* delta, float* out, const float* gamma, size_t rows, size_t cols,
                        float eps, Isa isa = best_isa());
+
+namespace detail {
+// The AVX-512 versions that exp_inplace and bias_gelu run for Isa::kAvx2
+// where avx512_allowed(), for tests (the caller checks the CPU).
+void exp_avx512(float* x, size_t n);
+void bias_gelu_avx512(float* x, size_t rows, size_t cols, size_t ld, const float* bias);
+}  // namespace detail
 
 }  // namespace simile::kernels

@@ -205,9 +205,10 @@ int main(int argc, char** argv) {
           return 1;
         }
 #endif
+        const simile::kernels::PanelWeights panels(w.data(), s.n, s.k, s.k);
         auto team = [&] {
           simile::kernels::run_team(static_cast<int>(t), 1, [&](simile::kernels::WorkShare& share) {
-            simile::kernels::gemm_nt_bias(share, m, s.n, s.k, a.data(), s.k, w.data(), s.k, zero_bias.data(),
+            simile::kernels::gemm_nt_bias(share, m, s.n, s.k, a.data(), s.k, w.data(), s.k, &panels, zero_bias.data(),
                                           c_team.data(), s.n, simile::kernels::Epilogue::kBias);
           });
         };
@@ -227,9 +228,9 @@ int main(int argc, char** argv) {
                       t_blas * 1e3, flops / t_blas * 1e-9, t_nn * 1e3, t_dnnl * 1e3, flops / t_dnnl * 1e-9,
                       t_blas / t_dnnl, t_team * 1e3, flops / t_team * 1e-9, t_dnnl / t_team);
         } else {
-          std::printf("%-22s %3zu %12.3f %8.1f %12.3f %12.3f %8.1f %8.2f %9.3f %8.1f %8.2f\n", shape, t,
-                      t_blas * 1e3, flops / t_blas * 1e-9, t_nn * 1e3, t_dnnl * 1e3, flops / t_dnnl * 1e-9,
-                      t_blas / t_dnnl, t_team * 1e3, flops / t_team * 1e-9, t_dnnl / t_team);
+          std::printf("%-22s %3zu %12.3f %8.1f %12.3f %12.3f %8.1f %8.2f %9.3f %8.1f %8.2f\n", shape, t, t_blas * 1e3,
+                      flops / t_blas * 1e-9, t_nn * 1e3, t_dnnl * 1e3, flops / t_dnnl * 1e-9, t_blas / t_dnnl,
+                      t_team * 1e3, flops / t_team * 1e-9, t_dnnl / t_team);
         }
         std::fflush(stdout);
       }

@@ -23,6 +23,7 @@ Linear Linear::fp32(const float* weight, size_t out, size_t in) {
   l.out_ = out;
   l.in_ = in;
   l.weight_ = weight;
+  l.panels_ = std::make_shared<kernels::PanelWeights>(weight, out, in, in);
   return l;
 }
 
@@ -55,12 +56,13 @@ Linear Linear::int8(const std::vector<const QuantizedMatrix*>& parts) {
 void Linear::apply(kernels::WorkShare& share, const float* x, size_t rows, float* y, const float* bias,
                    kernels::Epilogue epilogue, Int8Activations& activations) const {
   if (packed_ == nullptr) {
-    kernels::gemm_nt_bias(share, rows, out_, in_, x, in_, weight_, in_, bias, y, out_, epilogue);
+    kernels::gemm_nt_bias(share, rows, out_, in_, x, in_, weight_, in_, panels_.get(), bias, y, out_, epilogue);
     return;
   }
   const size_t ldq = packed_->padded_k();
   SIMILE_CHECK(activations.q_.size() >= rows * ldq && activations.scale_.size() >= rows);
-  const kernels::QuantizedRows q{activations.q_.data(),       ldq, activations.scale_.data(), activations.zero_.data(),
+  const kernels::QuantizedRows q{activations.q_.data(),       ldq,
+                                 activations.scale_.data(),   activations.zero_.data(),
                                  activations.outlier_.data(), activations.outlier_col_.data()};
   constexpr size_t kRowBlock = 4;
   share.for_blocks(rows, kRowBlock, [&](size_t r0, size_t r1) {

@@ -33,7 +33,8 @@ class Int8Activations {
 class Linear {
  public:
   Linear() = default;
-  // fp32 weights [out, in], row-major, owned by the caller (the weight arena).
+  // fp32 weights [out, in], row-major, owned by the caller (the weight
+  // arena); also packed into a copy for short inputs (kernels/small_gemm.h).
   static Linear fp32(const float* weight, size_t out, size_t in);
   // int8 weights: the rows of `parts` stacked (all with the same cols), e.g.
   // query, key and value as one [3H, H] matrix. Packed into the kernel's
@@ -57,6 +58,8 @@ class Linear {
  private:
   size_t out_ = 0, in_ = 0;
   const float* weight_ = nullptr;
+  // weight_ packed for the small-m kernel (kernels/small_gemm.h).
+  std::shared_ptr<const kernels::PanelWeights> panels_;
   std::shared_ptr<const kernels::PackedInt8Weights> packed_;
 };
 

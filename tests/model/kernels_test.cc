@@ -94,6 +94,25 @@ TEST(Convert, Bf16SimdMatchesScalarOnEveryValue) {
   }
 }
 
+TEST(Convert, F32ToF16ExactInvertsEveryHalfAndRefusesTheRest) {
+  for (uint32_t h = 0; h <= 0xffff; ++h) {
+    const float f = f16_to_f32(static_cast<uint16_t>(h));
+    if (std::isnan(f)) {
+      EXPECT_FALSE(f32_to_f16_exact(f).has_value());
+      continue;
+    }
+    const auto back = f32_to_f16_exact(f);
+    ASSERT_TRUE(back.has_value()) << h;
+    ASSERT_EQ(*back, h);
+  }
+  // One bit of mantissa too many, above the range, below the smallest
+  // subnormal, between two subnormals.
+  for (float f : {1.0f + 1.0f / 2048, 65536.0f, 1e-8f, 3.0f * 5.9604645e-8f / 2, 0.1f})
+    EXPECT_FALSE(f32_to_f16_exact(f).has_value()) << f;
+  EXPECT_EQ(f32_to_f16_exact(65504.0f), uint16_t{0x7bff});       // the largest half
+  EXPECT_EQ(f32_to_f16_exact(5.9604645e-8f), uint16_t{0x0001});  // the smallest
+}
+
 TEST(Convert, RandomArraysOfEveryTailLength) {
   SKIP_WITHOUT_AVX2();
   std::mt19937 rng(3);
@@ -470,42 +489,52 @@ std::vector<double> product_in_double(size_t m, size_t n, size_t k, const std::v
 }
 
 TEST(SmallGemm, EveryIsaMatchesTheReferenceOnOddShapes) {
+  // m covers every tail of the 8- and 6-row tiles; n every tail of the
+  // 16-column panels; `first` a column range starting past panel 0; B in
+  // float panels and in binary16 ones (chosen when B fits exactly).
   const size_t ks[] = {1, 7, 8, 9, 15, 16, 17, 31, 387};
-  const size_t ns[] = {1, 3, 4, 5, 13, 18};
-  using Product = void (*)(size_t, size_t, size_t, const float*, size_t, const float*, size_t, const float*, float*,
-                           size_t);
-  const Product scalar = [](size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
-                            const float* bias, float* c, size_t ldc) {
-    gemm_nt_small_m(m, n, k, a, lda, b, ldb, bias, c, ldc, Isa::kScalar);
-  };
+  const size_t ns[] = {1, 3, 5, 13, 16, 18, 32, 33, 50};
+  using Product =
+      void (*)(size_t, size_t, size_t, const float*, size_t, const PanelWeights&, const float*, float*, size_t);
+  const Product scalar = [](size_t m, size_t first, size_t n, const float* a, size_t lda, const PanelWeights& b,
+                            const float* bias, float* c,
+                            size_t ldc) { gemm_nt_small_m(m, first, n, a, lda, b, bias, c, ldc, Isa::kScalar); };
   std::vector<std::pair<const char*, Product>> versions = {{"scalar", scalar}};
   if (cpu_has_avx2_fma()) versions.push_back({"avx2", detail::gemm_nt_small_m_avx2});
   if (avx512_allowed()) versions.push_back({"avx512", detail::gemm_nt_small_m_avx512});
-  for (const auto& [name, product] : versions) {
-    for (size_t m = 1; m <= 40; ++m)
-      for (size_t k : ks)
-        for (size_t n : ns) {
-          // Leading dimensions past the used width: the kernel must neither
-          // read them into a sum nor write them.
-          const size_t lda = k + 3, ldb = k + 5, ldc = n + 2;
-          auto a = random_floats(m * lda, uint32_t(m * 1000 + k)), b = random_floats(n * ldb, uint32_t(n * 7 + k));
-          auto bias = random_floats(n, 3);
-          for (const float* bi : {static_cast<const float*>(nullptr), static_cast<const float*>(bias.data())}) {
-            std::vector<float> c(m * ldc, 42.0f);
-            product(m, n, k, a.data(), lda, b.data(), ldb, bi, c.data(), ldc);
-            const std::vector<double> want = product_in_double(m, n, k, a, lda, b, ldb, bi);
-            for (size_t i = 0; i < m; ++i)
-              for (size_t j = 0; j < ldc; ++j) {
-                if (j >= n) {
-                  ASSERT_EQ(c[i * ldc + j], 42.0f) << "wrote outside C";
-                  continue;
-                }
-                ASSERT_NEAR(c[i * ldc + j], want[i * n + j], 1e-6 * double(k) + 1e-6)
-                    << name << " m=" << m << " n=" << n << " k=" << k << " bias " << (bi != nullptr);
+  for (const auto& [name, product] : versions)
+    for (bool half : {false, true})
+      for (size_t m = 1; m <= 19; ++m)
+        for (size_t k : ks)
+          for (size_t n : ns)
+            for (size_t first : {size_t{0}, size_t{16}}) {
+              if (first >= n) continue;
+              // Leading dimensions past the used width: the kernel must neither
+              // read them into a sum nor write them.
+              const size_t lda = k + 3, ldb = k + 5, cols = n - first, ldc = cols + 2;
+              auto a = random_floats(m * lda, uint32_t(m * 1000 + k)), b = random_floats(n * ldb, uint32_t(n * 7 + k));
+              if (half) {  // values a binary16 holds exactly, as weights loaded from F16 tensors
+                for (float& x : b) x = f16_to_f32(*f32_to_f16_exact(std::round(x * 1024) / 1024));
               }
-          }
-        }
-  }
+              const PanelWeights panels(b.data(), n, k, ldb);
+              ASSERT_EQ(panels.half(), half);
+              auto bias = random_floats(n, 3);
+              for (const float* bi : {static_cast<const float*>(nullptr), static_cast<const float*>(bias.data())}) {
+                std::vector<float> c(m * ldc, 42.0f);
+                product(m, first, cols, a.data(), lda, panels, bi != nullptr ? bi + first : nullptr, c.data(), ldc);
+                const std::vector<double> want = product_in_double(m, n, k, a, lda, b, ldb, bi);
+                for (size_t i = 0; i < m; ++i)
+                  for (size_t j = 0; j < ldc; ++j) {
+                    if (j >= cols) {
+                      ASSERT_EQ(c[i * ldc + j], 42.0f) << "wrote outside C";
+                      continue;
+                    }
+                    ASSERT_NEAR(c[i * ldc + j], want[i * n + first + j], 1e-6 * double(k) + 1e-6)
+                        << name << (half ? " binary16" : " fp32") << " m=" << m << " n=" << n << " first=" << first
+                        << " k=" << k << " bias " << (bi != nullptr);
+                  }
+              }
+            }
 }
 
 TEST(WorkShare, EveryBlockRunsOnceAndIsDoneWhenTheStepReturns) {
@@ -544,15 +573,16 @@ TEST(Gemm, TeamProductWithBiasMatchesTheReference) {
       for (Epilogue epilogue : {Epilogue::kBias, Epilogue::kBiasGelu})
         for (int threads : {1, 2}) {
           auto a = random_floats(c.m * c.k, 1), b = random_floats(c.n * c.k, 2), bias = random_floats(c.n, 3);
+          const PanelWeights panels(b.data(), c.n, c.k, c.k);
           std::vector<float> got(c.m * c.n, 42.0f);
           run_team(threads, 1, [&](WorkShare& share) {
-            gemm_nt_bias(share, c.m, c.n, c.k, a.data(), c.k, b.data(), c.k, bias.data(), got.data(), c.n, epilogue,
-                         backend);
+            gemm_nt_bias(share, c.m, c.n, c.k, a.data(), c.k, b.data(), c.k, &panels, bias.data(), got.data(), c.n,
+                         epilogue, backend);
           });
           const std::vector<double> want = product_in_double(c.m, c.n, c.k, a, c.k, b, c.k, bias.data());
           for (size_t i = 0; i < c.m * c.n; ++i) {
-            const double w = epilogue == Epilogue::kBiasGelu ? 0.5 * want[i] * (1 + std::erf(want[i] / std::sqrt(2.0)))
-                                                             : want[i];
+            const double w =
+                epilogue == Epilogue::kBiasGelu ? 0.5 * want[i] * (1 + std::erf(want[i] / std::sqrt(2.0))) : want[i];
             ASSERT_NEAR(got[i], w, 1e-5 * std::sqrt(double(c.k)) * (1 + std::abs(w)))
                 << gemm_backend_name(backend) << " m=" << c.m << " n=" << c.n << " k=" << c.k << " threads " << threads
                 << " entry " << i;

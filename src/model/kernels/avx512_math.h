@@ -4,15 +4,9 @@
 // internal linkage so that no other file's copy can replace them.
 #pragma once
 
-// GCC 12 warns that the "undefined" register inside _mm512_max_ps and
-// others may be used uninitialized (GCC bug 105593, fixed in 13): the rest
-// of an including file does without this warning.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
-
 #include <cstddef>
 
+#include "model/kernels/avx512_intrinsics.h"
 #include "model/kernels/poly_coefficients.h"
 
 namespace simile::kernels {
@@ -46,8 +40,8 @@ inline __m512 gelu512(__m512 x) {
   const __m512 p = horner512(poly::kErfSmall, _mm512_mul_ps(z, z));
   const __m512 half_erf = _mm512_mul_ps(_mm512_mul_ps(z, p), _mm512_set1_ps(0.5f));
   // 0.5 + copysign(half_erf, x)
-  const __m512 phi_small = _mm512_add_ps(_mm512_set1_ps(0.5f), _mm512_mask_sub_ps(half_erf, negative,
-                                                                                   _mm512_setzero_ps(), half_erf));
+  const __m512 phi_small =
+      _mm512_add_ps(_mm512_set1_ps(0.5f), _mm512_mask_sub_ps(half_erf, negative, _mm512_setzero_ps(), half_erf));
 
   const __m512 zc = _mm512_min_ps(z, _mm512_set1_ps(poly::kErfcMaxZ));
   const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(zc, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f)));

@@ -32,6 +32,29 @@ __attribute__((target("avx2"))) void bf16_to_f32_avx2(const uint16_t* src, float
 
 }  // namespace
 
+std::optional<uint16_t> f32_to_f16_exact(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  const auto sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
+  const int exponent = static_cast<int>((bits >> 23) & 0xffu);
+  const uint32_t mantissa = bits & 0x7fffffu;
+  if (exponent == 0 && mantissa == 0) return sign;                                                      // +-0
+  if (exponent == 0xff) return mantissa == 0 ? std::optional<uint16_t>(sign | 0x7c00u) : std::nullopt;  // inf, NaN
+  if (exponent == 0) return std::nullopt;  // float subnormals are far below the smallest half
+  const int e = exponent - 127;
+  if (e >= -14 && e <= 15) {  // a normal half: 10 bits of mantissa
+    if ((mantissa & 0x1fffu) != 0) return std::nullopt;
+    return static_cast<uint16_t>(sign | static_cast<uint32_t>(e + 15) << 10 | mantissa >> 13);
+  }
+  if (e >= -24 && e < -14) {  // a subnormal half: significand * 2^(e - 23) = m * 2^-24
+    const uint32_t significand = mantissa | 0x800000u;
+    const int shift = -(e + 1);  // 14..23
+    if ((significand & ((1u << shift) - 1)) != 0) return std::nullopt;
+    return static_cast<uint16_t>(sign | significand >> shift);
+  }
+  return std::nullopt;
+}
+
 float f16_to_f32(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
   const uint32_t exponent = (h >> 10) & 0x1fu;

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "model/kernels/cpu.h"
 
@@ -15,6 +16,12 @@ namespace simile::kernels {
 float f16_to_f32(uint16_t h);
 // bfloat16 -> binary32: the upper 16 bits of a float, so exact and bit-preserving.
 float bf16_to_f32(uint16_t h);
+
+// binary32 -> binary16 when the value is exactly a binary16 (zeros,
+// infinities, normals and subnormals in its range and precision); else
+// nullopt, NaN included. Weights loaded from F16 tensors all are, so they can
+// be kept in half the memory without changing a bit.
+std::optional<uint16_t> f32_to_f16_exact(float f);
 
 // Converts n values; `src` needs no alignment. Both ISAs give identical bits.
 void f16_to_f32(const uint16_t* src, float* dst, size_t n, Isa isa = best_isa());

@@ -28,8 +28,8 @@ SIMILE_AVX2 __m256 exp256(__m256 x) {
   const __m256 lo = _mm256_set1_ps(poly::kExpMin);
   const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
   x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(poly::kExpMax));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(poly::kLog2e)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256 n =
+      _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(poly::kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(poly::kLn2Hi), x);
   r = _mm256_fnmadd_ps(n, _mm256_set1_ps(poly::kLn2Lo), r);
   const __m256 p = horner256(poly::kExpTaylor, r);

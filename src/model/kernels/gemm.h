@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "model/kernels/small_gemm.h"
 #include "model/kernels/work_share.h"
 
 namespace simile::kernels {
@@ -34,11 +35,12 @@ enum class Epilogue { kBias, kBiasGelu };
 // C = epilogue(A * B^T + bias) (bias[n] on every row), as gemm_nt, as one
 // step of a team (WorkShare::for_blocks over blocks of columns): each block
 // is computed single-threaded by whichever thread claims it, with the
-// small-m kernel up to kSmallGemmMaxRows rows of A, else with `backend`.
-// Every thread of the team calls it with the same arguments; C is complete
-// when it returns.
+// small-m kernel on `panels` (B packed, small_gemm.h) up to kSmallGemmMaxRows
+// rows of A, else (or when panels is null) with `backend` on B. Every
+// thread of the team calls it with the same arguments; C is complete when
+// it returns.
 void gemm_nt_bias(WorkShare& share, size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
-                  size_t ldb, const float* bias, float* c, size_t ldc, Epilogue epilogue,
+                  size_t ldb, const PanelWeights* panels, const float* bias, float* c, size_t ldc, Epilogue epilogue,
                   GemmBackend backend = default_gemm_backend());
 
 // Bounds the threads of every parallel section below it on this thread — the

@@ -30,8 +30,8 @@ inline constexpr float kInvSqrt2 = 0.70710678118654752440f;
 inline constexpr float kErfSmall[] = {-0.0005631425883620977f, 0.004917552229017019f, -0.02671131305396557f,
                                       0.11280180513858795f,    -0.37612324953079224f, 1.1283791065216064f};
 // erfc(z) * exp(z^2) as a polynomial in t = 1 / (1 + z / 2), highest first.
-inline constexpr float kErfcLarge[] = {0.07655049115419388f, -0.3352355360984802f, 0.38092997670173645f,
-                                       0.03019973635673523f, 0.28975021839141846f, 0.27458614110946655f,
+inline constexpr float kErfcLarge[] = {0.07655049115419388f, -0.3352355360984802f,    0.38092997670173645f,
+                                       0.03019973635673523f, 0.28975021839141846f,    0.27458614110946655f,
                                        0.28281620144844055f, -2.9259528673719615e-05f};
 inline constexpr float kErfcMaxZ = 9.5f;  // erfc is 0 in float beyond; keeps exp(-z^2) finite
 

@@ -1,19 +1,22 @@
 // C = A * B^T + bias for a few rows of A: the products of a forward pass
 // over one short text (one row per token, 13 for a short query).
 //
-// B is a weight matrix as the model stores it, PyTorch's [out, in], read in
-// place: each output is the dot product of an A row and a B row, eight
-// floats per instruction along k (sixteen with AVX-512), over tiles of 3 A rows x 4 B rows
-// (12 accumulators) so that every B row loaded from memory serves three
-// tokens and stays in L1 for the next three. No packing, no allocation, no
+// B is a weight matrix as the model stores it, PyTorch's [out, in], packed
+// once (PanelWeights) into panels of 16 output columns, each k rows of 16
+// floats. A tile of C — up to 8 rows x 32 columns with AVX-512, 6 x 16 with
+// AVX2 — keeps its sums in registers: each step along k loads one row of
+// each panel and broadcasts one A value per row, so there are no horizontal
+// sums and the panel streams from memory in order. No allocation, no
 // threads: the caller splits the columns among its threads (WorkShare).
-// Single-threaded it is about on par with dnnl_sgemm at 13-44 rows (within
-// the noise of a shared machine: 0.7-1.1x per shape); what it buys is no
-// per-call set-up on 16-column blocks and the bias added in the tile. Above
-// kSmallGemmMaxRows rows the BLAS's packed, cache-blocked kernels win.
+// Single-threaded it runs at 120-150 GFLOP/s on 13-45 rows with AVX-512,
+// 1.4-1.7x the dot-product kernel it replaced and above dnnl_sgemm on the
+// unpacked weights (bench/gemm_bench.cc); above kSmallGemmMaxRows rows the
+// BLAS's cache-blocked kernels win.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <vector>
 
 #include "model/kernels/cpu.h"
 
@@ -23,20 +26,47 @@ namespace simile::kernels {
 // docs/benchmarks.md).
 constexpr size_t kSmallGemmMaxRows = 64;
 
-// C[m x n] = A[m x k] * B[n x k]^T (+ bias[n] on every row when bias is not
-// null). Row-major, leading dimensions in floats. Sums in float; the SIMD
-// paths sum 8 (AVX2) or 16 (AVX-512) partial sums per output, so results
-// differ from the scalar reference by rounding only. kAvx2 runs the AVX-512
+// B [n x k] (row-major, leading dimension ldb) in panels of kPanelWidth
+// columns: panel q holds columns [16q, 16q + 16), row p of it at
+// panel(q) + 16p; columns past n are zero. When every value of B is exactly
+// a binary16 (weights loaded from F16 tensors), the panels hold binary16:
+// the same numbers in half the bytes, which is what a pass over one short
+// text waits for (it reads every weight once, from memory rather than
+// cache); the kernels widen them with F16C, exactly.
+class PanelWeights {
+ public:
+  static constexpr size_t kPanelWidth = 16;
+  PanelWeights() = default;
+  PanelWeights(const float* b, size_t n, size_t k, size_t ldb);
+  size_t n() const { return n_; }
+  size_t k() const { return k_; }
+  bool half() const { return !halves_.empty(); }
+  // Panel q's first value, as float or binary16 (half()).
+  const float* panel(size_t q) const { return floats_.data() + q * kPanelWidth * k_; }
+  const uint16_t* half_panel(size_t q) const { return halves_.data() + q * kPanelWidth * k_; }
+  float at(size_t col, size_t p) const;
+
+ private:
+  size_t n_ = 0, k_ = 0;
+  std::vector<float> floats_;
+  std::vector<uint16_t> halves_;
+};
+
+// Columns [first, first + n) of C[m x *] = A[m x k] * B^T (+ bias on every
+// row when bias is not null; bias[0] is column `first`'s), into c (c[0] is
+// row 0, column `first`). `first` is a multiple of kPanelWidth. Sums in
+// float in the order of k, so the SIMD versions differ from the scalar
+// reference by the rounding of the FMAs only. kAvx2 runs the AVX-512
 // version where avx512_allowed() (cpu.h).
-void gemm_nt_small_m(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
+void gemm_nt_small_m(size_t m, size_t first, size_t n, const float* a, size_t lda, const PanelWeights& b,
                      const float* bias, float* c, size_t ldc, Isa isa = best_isa());
 
 namespace detail {
 // The two SIMD versions, for tests (the caller must check the CPU);
 // everything else calls gemm_nt_small_m.
-void gemm_nt_small_m_avx2(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
+void gemm_nt_small_m_avx2(size_t m, size_t first, size_t n, const float* a, size_t lda, const PanelWeights& b,
                           const float* bias, float* c, size_t ldc);
-void gemm_nt_small_m_avx512(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
+void gemm_nt_small_m_avx512(size_t m, size_t first, size_t n, const float* a, size_t lda, const PanelWeights& b,
                             const float* bias, float* c, size_t ldc);
 }  // namespace detail
 

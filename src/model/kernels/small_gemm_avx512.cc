@@ -1,9 +1,10 @@
 // gemm_nt_small_m's AVX-512 version: the same tiles as the AVX2 one
-// (small_gemm_tiles.h), 16 floats per instruction.
+// (small_gemm_tiles.h), 16 floats per instruction and two panels per tile.
 #include "model/kernels/small_gemm.h"
 
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")
+#pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,f16c")
+#include "model/kernels/avx512_intrinsics.h"
 #include "model/kernels/small_gemm_tiles.h"
 
 namespace simile::kernels {
@@ -12,22 +13,26 @@ namespace {
 struct Avx512Floats {
   using reg = __m512;
   static constexpr size_t kWidth = 16;
+  static constexpr size_t kMaxRows = 8;  // 8 x 2 accumulators of 32 registers
+  static constexpr size_t kMaxPanels = 2;
   static reg zero() { return _mm512_setzero_ps(); }
   static reg load(const float* p) { return _mm512_loadu_ps(p); }
-  static reg load_first(const float* p, size_t count) {
-    return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << count) - 1), p);
+  static reg load(const uint16_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   }
+  static reg broadcast(const float* p) { return _mm512_set1_ps(*p); }
+  static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
   static reg fmadd(reg a, reg b, reg acc) { return _mm512_fmadd_ps(a, b, acc); }
-  static __m256 to256(reg v) { return _mm256_add_ps(_mm512_extractf32x8_ps(v, 0), _mm512_extractf32x8_ps(v, 1)); }
+  static void store(float* p, reg v) { _mm512_storeu_ps(p, v); }
 };
 
 }  // namespace
 
 namespace detail {
 
-void gemm_nt_small_m_avx512(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
+void gemm_nt_small_m_avx512(size_t m, size_t first, size_t n, const float* a, size_t lda, const PanelWeights& b,
                             const float* bias, float* c, size_t ldc) {
-  small_m_product<Avx512Floats>(m, n, k, a, lda, b, ldb, bias, c, ldc);
+  small_m_product<Avx512Floats>(m, first, n, a, lda, b, bias, c, ldc);
 }
 
 }  // namespace detail

@@ -8,10 +8,12 @@
 // each panel and broadcasts one A value per row, so there are no horizontal
 // sums and the panel streams from memory in order. No allocation, no
 // threads: the caller splits the columns among its threads (WorkShare).
-// Single-threaded it runs at 120-150 GFLOP/s on 13-45 rows with AVX-512,
-// 1.4-1.7x the dot-product kernel it replaced and above dnnl_sgemm on the
-// unpacked weights (bench/gemm_bench.cc); above kSmallGemmMaxRows rows the
-// BLAS's cache-blocked kernels win.
+// Single-threaded, weights in cache, it runs at 140-180 GFLOP/s on 13-96
+// rows with AVX-512 (1.4-2x the dot-product kernel it replaced, 1.0-1.2x
+// dnnl_sgemm on the unpacked weights; bench/gemm_bench.cc); in a pass over
+// one text the weights come from memory, where binary16 panels halve the
+// wait (short texts 3.2 -> 1.9 ms on 1 thread). Above kSmallGemmMaxRows rows
+// oneDNN's cache-blocked kernels win.
 #pragma once
 
 #include <cstddef>
@@ -22,9 +24,11 @@
 
 namespace simile::kernels {
 
-// Up to this many rows gemm_nt_bias() uses gemm_nt_small_m() (bench/gemm_bench.cc,
-// docs/benchmarks.md).
-constexpr size_t kSmallGemmMaxRows = 64;
+// Up to this many rows gemm_nt_bias() uses gemm_nt_small_m(): one text of
+// 128 tokens. Measured in whole passes (docs/benchmarks.md): at 64 the
+// longest medium texts (p99) took 15 ms against 11 at 128; at 256 long
+// texts (245 tokens) took 50 ms against 42.
+constexpr size_t kSmallGemmMaxRows = 128;
 
 // B [n x k] (row-major, leading dimension ldb) in panels of kPanelWidth
 // columns: panel q holds columns [16q, 16q + 16), row p of it at

@@ -20,7 +20,10 @@
 // "team" is what the encoder runs: kernels::gemm_nt_bias (bias included) on
 // one parallel region of `threads` threads, which claim blocks of columns and
 // compute each single-threaded (the small-m kernel up to kSmallGemmMaxRows tokens,
-// else oneDNN or OpenBLAS on the slice).
+// else oneDNN or OpenBLAS on the slice). "int8" is what `--dtype int8` runs:
+// simile::Linear over the same weights quantised (quantise the rows, then
+// the int8 product with its dequantisation; GOP/s counts 2mnk like the
+// others), checked against the fp32 result within quantisation error.
 #include <cblas.h>
 #include <omp.h>
 
@@ -40,6 +43,8 @@
 
 #include "model/kernels/gemm.h"
 #include "model/kernels/work_share.h"
+#include "model/linear.h"
+#include "model/quantize.h"
 
 extern "C" {
 char* openblas_get_corename(void);
@@ -162,11 +167,13 @@ int main(int argc, char** argv) {
   if (markdown) {
     std::printf(
         "| shape (M x N x K) | threads | OpenBLAS ms | OpenBLAS GFLOP/s | OpenBLAS NN ms | oneDNN ms | "
-        "oneDNN GFLOP/s | oneDNN / OpenBLAS | team ms | team GFLOP/s | team / oneDNN |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        "oneDNN GFLOP/s | oneDNN / OpenBLAS | team ms | team GFLOP/s | team / oneDNN | int8 ms | int8 GOP/s | "
+        "int8 / team |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   } else {
-    std::printf("%-22s %3s %12s %8s %12s %12s %8s %8s %9s %8s %8s\n", "shape", "thr", "openblas_ms", "GFLOP/s",
-                "openblas_nn", "onednn_ms", "GFLOP/s", "speedup", "team_ms", "GFLOP/s", "vs_dnnl");
+    std::printf("%-22s %3s %12s %8s %12s %12s %8s %8s %9s %8s %8s %9s %8s %8s\n", "shape", "thr", "openblas_ms",
+                "GFLOP/s", "openblas_nn", "onednn_ms", "GFLOP/s", "speedup", "team_ms", "GFLOP/s", "vs_dnnl", "int8_ms",
+                "GOP/s", "vs_team");
   }
 
   for (size_t m : tokens) {
@@ -176,7 +183,11 @@ int main(int argc, char** argv) {
       std::vector<float> wt(s.k * s.n);                    // [k, n]
       for (size_t r = 0; r < s.n; ++r)
         for (size_t c = 0; c < s.k; ++c) wt[c * s.n + r] = w[r * s.k + c];
-      std::vector<float> c_blas(m * s.n), c_nn(m * s.n), c_dnnl(m * s.n), c_team(m * s.n);
+      std::vector<float> c_blas(m * s.n), c_nn(m * s.n), c_dnnl(m * s.n), c_team(m * s.n), c_int8(m * s.n);
+      const simile::QuantizedMatrix w_int8 = simile::quantize_weights(w.data(), s.n, s.k);
+      const simile::Linear int8 = simile::Linear::int8({&w_int8});
+      simile::Int8Activations activations;
+      activations.reserve(m, s.k);
       const std::vector<float> zero_bias(s.n, 0.0f);
       double flops = 2.0 * m * s.n * s.k;
 
@@ -217,6 +228,20 @@ int main(int argc, char** argv) {
           std::fprintf(stderr, "team product and OpenBLAS disagree on %s m=%zu\n", s.name, m);
           return 1;
         }
+        auto int8_team = [&] {
+          simile::kernels::run_team(static_cast<int>(t), int8.steps(), [&](simile::kernels::WorkShare& share) {
+            int8.apply(share, a.data(), m, c_int8.data(), zero_bias.data(), simile::kernels::Epilogue::kBias,
+                       activations);
+          });
+        };
+        double t_int8 = time_call(int8_team, reps, min_ms);
+        // Quantisation error: sums of k products of [-1, 1] values, each off
+        // by about 1/127 of a step on both sides.
+        if (max_rel_diff(c_int8, c_blas) > 0.05 * std::sqrt(double(s.k))) {
+          std::fprintf(stderr, "int8 product too far from OpenBLAS on %s m=%zu: %g\n", s.name, m,
+                       max_rel_diff(c_int8, c_blas));
+          return 1;
+        }
         if (max_rel_diff(c_nn, c_blas) > 1e-4) {
           std::fprintf(stderr, "OpenBLAS layouts disagree on %s m=%zu\n", s.name, m);
           return 1;
@@ -224,13 +249,15 @@ int main(int argc, char** argv) {
         char shape[64];
         std::snprintf(shape, sizeof shape, "%s %zux%zux%zu", s.name, m, s.n, s.k);
         if (markdown) {
-          std::printf("| %s | %zu | %.3f | %.1f | %.3f | %.3f | %.1f | %.2f | %.3f | %.1f | %.2f |\n", shape, t,
-                      t_blas * 1e3, flops / t_blas * 1e-9, t_nn * 1e3, t_dnnl * 1e3, flops / t_dnnl * 1e-9,
-                      t_blas / t_dnnl, t_team * 1e3, flops / t_team * 1e-9, t_dnnl / t_team);
+          std::printf("| %s | %zu | %.3f | %.1f | %.3f | %.3f | %.1f | %.2f | %.3f | %.1f | %.2f | %.3f | %.1f | %.2f |\n",
+                      shape, t, t_blas * 1e3, flops / t_blas * 1e-9, t_nn * 1e3, t_dnnl * 1e3, flops / t_dnnl * 1e-9,
+                      t_blas / t_dnnl, t_team * 1e3, flops / t_team * 1e-9, t_dnnl / t_team, t_int8 * 1e3,
+                      flops / t_int8 * 1e-9, t_team / t_int8);
         } else {
-          std::printf("%-22s %3zu %12.3f %8.1f %12.3f %12.3f %8.1f %8.2f %9.3f %8.1f %8.2f\n", shape, t, t_blas * 1e3,
-                      flops / t_blas * 1e-9, t_nn * 1e3, t_dnnl * 1e3, flops / t_dnnl * 1e-9, t_blas / t_dnnl,
-                      t_team * 1e3, flops / t_team * 1e-9, t_dnnl / t_team);
+          std::printf("%-22s %3zu %12.3f %8.1f %12.3f %12.3f %8.1f %8.2f %9.3f %8.1f %8.2f %9.3f %8.1f %8.2f\n", shape, t,
+                      t_blas * 1e3, flops / t_blas * 1e-9, t_nn * 1e3, t_dnnl * 1e3, flops / t_dnnl * 1e-9,
+                      t_blas / t_dnnl, t_team * 1e3, flops / t_team * 1e-9, t_dnnl / t_team, t_int8 * 1e3,
+                      flops / t_int8 * 1e-9, t_team / t_int8);
         }
         std::fflush(stdout);
       }

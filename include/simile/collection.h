@@ -289,6 +289,14 @@ struct RelatedSummary {
   double seconds = 0;
 };
 
+// A document as stored: its id, title, text and metadata (a JSON object).
+struct DocumentInput {
+  std::string id;
+  std::string title;
+  std::string text;
+  std::string meta;  // JSON object; empty = {}
+};
+
 class Collection {
  public:
   virtual ~Collection() = default;
@@ -301,6 +309,13 @@ class Collection {
   // Reads files, directories or "-" (stdin), chunks, embeds and stores the
   // documents: new ids are added, changed ones replaced, unchanged skipped.
   virtual Result<IngestSummary> add(const std::vector<std::string>& inputs, const IngestOptions& options) = 0;
+  // Stores documents given in memory (the HTTP API's upsert) as add() stores
+  // those it reads: new ids added, changed ones replaced, unchanged skipped,
+  // committed in batches (every acknowledged batch survives a crash). Each
+  // needs an id; meta is a JSON object (empty = {}).
+  virtual Result<IngestSummary> upsert(const std::vector<DocumentInput>& documents, const IngestOptions& options) = 0;
+  // A stored document by id, or nullopt.
+  virtual Result<std::optional<DocumentInput>> get(const std::string& id) = 0;
   // Deletes documents by id; returns how many existed.
   virtual Result<size_t> remove(const std::vector<std::string>& ids) = 0;
 

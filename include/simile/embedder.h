@@ -104,6 +104,17 @@ class Embedder {
   Result<std::vector<float>> embed(const std::vector<std::string>& texts,
                                    const std::string& prompt = "") const;
 
+  // Two steps of embed() for callers that batch texts themselves (the HTTP
+  // server gathers concurrent requests into one pass): the encoding embed()
+  // would make of a text (tokenised, special tokens added, truncated to the
+  // model's max tokens), and the vectors of such encodings, in input order.
+  // encode_ids: the encoding of token ids a client tokenised itself (no special
+  // tokens; each must be below the tokenizer's vocab_size()), the model's
+  // special tokens added around them and the whole cut to max tokens.
+  Result<Encoding> encode(const std::string& text) const;
+  Result<Encoding> encode_ids(const std::vector<int32_t>& ids) const;
+  Result<std::vector<float>> embed_encodings(const std::vector<Encoding>& encodings) const;
+
   // The prefix configured for a prompt name in config_sentence_transformers.json
   // ("query", "passage", ...), or an error naming the prompts that exist.
   Result<std::string> prompt_for(const std::string& prompt_name) const;

@@ -45,8 +45,6 @@ std::string one_line(std::string text, size_t max_bytes);
 
 // Shortest decimal that reads back as the same float (like Python's repr).
 std::string format_float(float x);
-// JSON array of floats, written straight into `out`.
-void append_json_array(std::string& out, const float* v, size_t n);
 
 void add_embed_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
@@ -57,5 +55,6 @@ void add_eval_command(CLI::App& app);  // add, delete, search, similar, related,
 void add_rerank_command(CLI::App& app);
 void add_bench_command(CLI::App& app);  // bench ann, bench embed
 void add_bench_embed_command(CLI::App* bench);
+void add_serve_command(CLI::App& app);
 
 }  // namespace simile::cli

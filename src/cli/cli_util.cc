@@ -69,17 +69,5 @@ std::string one_line(std::string text, size_t max_bytes) {
 
 std::string format_float(float x) { return fmt::format("{}", x); }
 
-void append_json_array(std::string& out, const float* v, size_t n) {
-  out.push_back('[');
-  for (size_t i = 0; i < n; ++i) {
-    if (i) out.push_back(',');
-    if (!std::isfinite(v[i])) {
-      out += "null";  // JSON has no NaN/Inf
-      continue;
-    }
-    fmt::format_to(std::back_inserter(out), "{}", v[i]);
-  }
-  out.push_back(']');
-}
 
 }  // namespace simile::cli

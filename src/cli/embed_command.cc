@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/embedder_flags.h"
+#include "util/json_floats.h"
 #include "util/npy.h"
 
 namespace simile::cli {

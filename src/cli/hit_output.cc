@@ -7,46 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "search/hit_json.h"
 
 namespace simile::cli {
 
 namespace {
-
-// JSON has no NaN: a score without a background is null.
-nlohmann::json number_or_null(float x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
-
-nlohmann::json explanation_json(const SearchHit& h) {
-  nlohmann::json terms = nlohmann::json::array();
-  for (const TermScore& t : h.explanation)
-    terms.push_back({{"term", t.term},
-                     {"query_count", t.query_count},
-                     {"document_count", t.document_count},
-                     {"df", t.df},
-                     {"idf", t.idf},
-                     {"score", t.score}});
-  return {{"document_terms", h.document_terms}, {"terms", terms}};
-}
-
-nlohmann::json hit_json(const SearchHit& h, size_t rank) {
-  nlohmann::json hit = {{"rank", rank},
-                        {"id", h.id},
-                        {"title", h.title},
-                        {"score", h.score},
-                        {"chunk", h.chunk},
-                        {"chunk_begin", h.chunk_begin},
-                        {"chunk_end", h.chunk_end},
-                        {"meta", nlohmann::json::parse(h.meta, nullptr, false)}};
-  if (h.dense)
-    hit["dense"] = {{"rank", h.dense->rank},
-                    {"score", h.dense->score},
-                    {"percentile", number_or_null(h.dense->percentile)},
-                    {"z", number_or_null(h.dense->z)}};
-  if (h.keyword) hit["keyword"] = {{"rank", h.keyword->rank}, {"score", h.keyword->score}};
-  if (h.fused) hit["fused"] = *h.fused;
-  if (h.rerank) hit["rerank"] = *h.rerank;
-  if (!h.explanation.empty()) hit["explain"] = explanation_json(h);
-  return hit;
-}
 
 void print_explanation(const SearchHit& h) {
   // A hybrid hit outside the BM25 candidates still shows what its terms add up to.
@@ -114,9 +79,7 @@ void print_lines(const std::vector<SearchHit>& hits, bool l2_distance, bool with
 
 void print_hits(const std::vector<SearchHit>& hits, bool json, bool l2_distance) {
   if (json) {
-    nlohmann::json arr = nlohmann::json::array();
-    for (size_t i = 0; i < hits.size(); ++i) arr.push_back(hit_json(hits[i], i + 1));
-    std::cout << arr.dump(2) << "\n";
+    std::cout << hits_json(hits).dump(2) << "\n";
     return;
   }
   print_lines(hits, l2_distance, false);
@@ -125,20 +88,7 @@ void print_hits(const std::vector<SearchHit>& hits, bool json, bool l2_distance)
 void print_search(const std::string& query, const std::vector<SearchHit>& hits, const SearchReport& report,
                   bool json, bool l2_distance) {
   if (json) {
-    nlohmann::json results = nlohmann::json::array();
-    for (size_t i = 0; i < hits.size(); ++i) results.push_back(hit_json(hits[i], i + 1));
-    nlohmann::json stages = nlohmann::json::array();
-    for (const SearchReport::Stage& s : report.stages)
-      stages.push_back({{"stage", s.name}, {"ms", s.ms}, {"items", s.items}});
-    nlohmann::json j = {{"query", query},
-                        {"mode", search_mode_name(report.mode)},
-                        {"results", results},
-                        {"stages", stages},
-                        {"total_ms", report.total_ms}};
-    if (report.centering)
-      j["centering"] = {{"compared", report.centering->compared},
-                        {"shared", report.centering->shared},
-                        {"footrule", report.centering->footrule}};
+    const nlohmann::json j = search_json(query, hits, report);
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return;
   }

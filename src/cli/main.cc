@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   simile::cli::add_eval_command(app);
   simile::cli::add_rerank_command(app);
   simile::cli::add_bench_command(app);
+  simile::cli::add_serve_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

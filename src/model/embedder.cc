@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <mutex>
 
 #include "model/architecture.h"
@@ -70,6 +71,10 @@ InferenceDtype fingerprint_dtype(const std::string& fingerprint) {
   return fingerprint.find(kInt8FingerprintTag) != std::string::npos ? InferenceDtype::kInt8 : InferenceDtype::kFp32;
 }
 
+// Workspace of one forward pass (per thread) that batches are sized to stay
+// under, in floats (1 GiB).
+constexpr size_t kWorkspaceBudgetFloats = size_t{1} << 28;
+
 struct Embedder::Impl {
   ModelDescription model;
   ModelInfo info;
@@ -96,6 +101,10 @@ struct Embedder::Impl {
 
   Status run_batch(Worker& w, const std::vector<Encoding>& encodings, const size_t* order, size_t n,
                    size_t masked_prefix, int threads, float* out_rows) const;
+  // The vectors of `count` items, item i encoded by encode(i): count x dims
+  // floats in item order.
+  Result<std::vector<float>> embed_items(size_t count, const char* item_name, size_t masked_prefix,
+                                         const std::function<Result<Encoding>(size_t)>& encode);
 };
 
 // Packs n encodings (order[0..n)) into one batch, runs the encoder and writes
@@ -135,6 +144,22 @@ Status Embedder::Impl::run_batch(Worker& w, const std::vector<Encoding>& encodin
     if (normalize) l2_normalize(dst, dims);
   }
   return Status::ok();
+}
+
+Result<std::vector<float>> Embedder::Impl::embed_items(size_t count, const char* item_name, size_t masked_prefix,
+                                                       const std::function<Result<Encoding>(size_t)>& encode) {
+  const size_t dims = info.dims;
+  std::vector<float> out(count * dims);
+  if (count == 0) return out;
+  const size_t per_token = encoder->workspace_floats_per_token() + model.encoder.hidden_size;
+  const size_t max_batch_tokens = std::max<size_t>(kWorkspaceBudgetFloats / per_token, 1);
+  SIMILE_RETURN_IF_ERROR(run_packed(
+      {count, threads, batch_size, item_name, info.name, max_batch_tokens}, mu, encode,
+      [&](const std::vector<Encoding>& encodings, const size_t* order, size_t n, size_t worker, int inner,
+          size_t first_item) {
+        return run_batch(workers[worker], encodings, order, n, masked_prefix, inner, out.data() + first_item * dims);
+      }));
+  return out;
 }
 
 Embedder::Embedder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -191,15 +216,10 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
   return std::unique_ptr<Embedder>(new Embedder(std::move(impl)));
 }
 
-// Workspace of one forward pass (per thread) that batches are sized to stay
-// under, in floats (1 GiB).
-constexpr size_t kWorkspaceBudgetFloats = size_t{1} << 28;
 
 Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts, const std::string& prompt) const {
   Impl& im = *impl_;
-  const size_t dims = im.info.dims;
-  std::vector<float> out(texts.size() * dims);
-  if (texts.empty()) return out;
+  if (texts.empty()) return std::vector<float>{};
 
   // Prompt tokens left out of pooling (Pooling include_prompt = false):
   // sentence-transformers masks the first len(tokenize(prompt)) - 1 tokens,
@@ -213,17 +233,51 @@ Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts
   }
 
   const bool lower = im.model.pipeline.do_lower_case;
-  const size_t per_token = im.encoder->workspace_floats_per_token() + im.model.encoder.hidden_size;
-  const size_t max_batch_tokens = std::max<size_t>(kWorkspaceBudgetFloats / per_token, 1);
-  SIMILE_RETURN_IF_ERROR(run_packed(
-      {texts.size(), im.threads, im.batch_size, "text", im.info.name, max_batch_tokens}, im.mu,
-      [&](size_t i) { return im.tokenizer->encode(lower ? lowercase_utf8(prompt + texts[i]) : prompt + texts[i]); },
-      [&](const std::vector<Encoding>& encodings, const size_t* order, size_t n, size_t worker, int inner,
-          size_t first_item) {
-        return im.run_batch(im.workers[worker], encodings, order, n, masked_prefix, inner,
-                            out.data() + first_item * dims);
-      }));
-  return out;
+  return im.embed_items(
+      texts.size(), "text", masked_prefix,
+      [&](size_t i) { return im.tokenizer->encode(lower ? lowercase_utf8(prompt + texts[i]) : prompt + texts[i]); });
+}
+
+Result<Encoding> Embedder::encode(const std::string& text) const {
+  const Impl& im = *impl_;
+  return im.tokenizer->encode(im.model.pipeline.do_lower_case ? lowercase_utf8(text) : text);
+}
+
+Result<Encoding> Embedder::encode_ids(const std::vector<int32_t>& ids) const {
+  const Impl& im = *impl_;
+  const size_t vocab = im.tokenizer->vocab_size();
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] < 0 || static_cast<size_t>(ids[i]) >= vocab)
+      return Status::invalid_argument("token id " + std::to_string(ids[i]) + " (position " + std::to_string(i) +
+                                      ") is outside the vocabulary of model " + im.info.name + " (0 to " +
+                                      std::to_string(vocab - 1) + ")");
+  // The special tokens the post-processor puts around a text: those of a
+  // one-word text, on either side of its word.
+  SIMILE_ASSIGN_OR_RETURN(Encoding probe, im.tokenizer->encode("a"));
+  size_t first = 0, last = probe.size();
+  while (first < probe.size() && probe.special_tokens_mask[first] != 0) ++first;
+  while (last > first && probe.special_tokens_mask[last - 1] != 0) --last;
+  const size_t specials = first + (probe.size() - last);
+  const size_t room = im.model.max_tokens > specials ? im.model.max_tokens - specials : 0;
+  const size_t kept = std::min(ids.size(), room);
+  Encoding e;
+  auto append = [&](int32_t id, int32_t type, bool special) {
+    e.ids.push_back(id);
+    e.tokens.emplace_back();
+    e.type_ids.push_back(type);
+    e.attention_mask.push_back(1);
+    e.special_tokens_mask.push_back(special ? 1 : 0);
+    e.offsets.emplace_back(0, 0);
+  };
+  const int32_t text_type = first < last ? probe.type_ids[first] : 0;
+  for (size_t i = 0; i < first; ++i) append(probe.ids[i], probe.type_ids[i], true);
+  for (size_t i = 0; i < kept; ++i) append(ids[i], text_type, false);
+  for (size_t i = last; i < probe.size(); ++i) append(probe.ids[i], probe.type_ids[i], true);
+  return e;
+}
+
+Result<std::vector<float>> Embedder::embed_encodings(const std::vector<Encoding>& encodings) const {
+  return impl_->embed_items(encodings.size(), "input", 0, [&](size_t i) -> Result<Encoding> { return encodings[i]; });
 }
 
 Result<std::string> Embedder::prompt_for(const std::string& prompt_name) const {

@@ -319,6 +319,52 @@ Result<IngestSummary> CollectionImpl::add(const std::vector<std::string>& inputs
   return summary;
 }
 
+Result<IngestSummary> CollectionImpl::upsert(const std::vector<DocumentInput>& documents,
+                                             const IngestOptions& options) {
+  // Every document is checked before any is stored: a bad one in the middle
+  // would otherwise leave the batch half written.
+  std::vector<text::SourceDocument> sources;
+  sources.reserve(documents.size());
+  for (size_t i = 0; i < documents.size(); ++i) {
+    const DocumentInput& d = documents[i];
+    const std::string where = "document " + std::to_string(i) + (d.id.empty() ? "" : " ('" + d.id + "')");
+    if (d.id.empty()) return Status::invalid_argument(where + ": the id is empty");
+    text::SourceDocument s{d.id, d.title, d.text, nlohmann::json::object(), where};
+    if (!d.meta.empty()) {
+      s.meta = nlohmann::json::parse(d.meta, nullptr, false);
+      if (s.meta.is_discarded() || !s.meta.is_object())
+        return Status::invalid_argument(where + ": meta must be a JSON object");
+    }
+    sources.push_back(std::move(s));
+  }
+  SIMILE_RETURN_IF_ERROR(reload_row());
+  const store::IngestTarget into = target();  // the Ingester keeps a reference
+  store::Ingester run(into, options);
+  run.set_total(sources.size());
+  Status st;
+  for (text::SourceDocument& s : sources) {
+    st = run.take(std::move(s));
+    if (!st.is_ok()) break;
+  }
+  if (!run.stopped()) {
+    Status flushed = run.finish();
+    if (st.is_ok()) st = flushed;
+  }
+  Status related = refresh_related_lists();
+  Status graph = catch_up_graph();
+  if (!st.is_ok()) return st;
+  if (!related.is_ok()) return related.with_context("updating related documents");
+  if (!graph.is_ok()) return graph.with_context("updating the vector index");
+  return run.summary();
+}
+
+Result<std::optional<DocumentInput>> CollectionImpl::get(const std::string& id) {
+  SIMILE_RETURN_IF_ERROR(reload_row());
+  SIMILE_ASSIGN_OR_RETURN(std::optional<store::StoredDocument> d, db_->store().document(row_.id, id));
+  if (!d) return std::optional<DocumentInput>();
+  return std::optional<DocumentInput>(DocumentInput{d->doc_id, d->title, d->text, d->meta});
+}
+
 Result<size_t> CollectionImpl::remove(const std::vector<std::string>& ids) {
   SIMILE_RETURN_IF_ERROR(reload_row());
   SIMILE_ASSIGN_OR_RETURN(size_t n, db_->store().delete_documents(row_.id, ids, row_.info.related_k > 0));

@@ -56,6 +56,8 @@ class CollectionImpl : public Collection {
   const CollectionInfo& info() const override { return row_.info; }
   const Embedder* embedder() const override { return embedder_.get(); }
   Result<IngestSummary> add(const std::vector<std::string>& inputs, const IngestOptions& options) override;
+  Result<IngestSummary> upsert(const std::vector<DocumentInput>& documents, const IngestOptions& options) override;
+  Result<std::optional<DocumentInput>> get(const std::string& id) override;
   Result<size_t> remove(const std::vector<std::string>& ids) override;
   Result<std::vector<SearchHit>> search(const std::string& query, const SearchOptions& options,
                                         SearchReport* report) override;

@@ -25,7 +25,8 @@ bool cpu_has_f16c();
 // the CPU has AVX-512 F, VL, BW and DQ, and SIMILE_ISA is not "avx2", which
 // holds every kernel to AVX2 as on the machines without AVX-512 (for
 // measuring those here). The versions: the fp32 small-m product
-// (small_gemm.h) and the int8 product (int8_gemm.h, with VNNI).
+// (small_gemm.h), attention (attention.h), exp and GELU (elementwise.h) and
+// the int8 product (int8_gemm.h, with VNNI). oneDNN picks its own ISA.
 bool avx512_allowed();
 
 const char* isa_name(Isa isa);

@@ -443,8 +443,14 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
       e.message = "no route " + req.method + " " + req.path;
     } else if (res.status == 413) {
       e.code = "body_too_large";
-      e.message = "the request body is larger than " + std::to_string(raw->state.options.limits.max_body_bytes) +
-                  " bytes";
+      // The HTTP library caps form-encoded bodies (curl's default type for
+      // --data) at 8 KiB, whatever the server's own limit.
+      if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0)
+        e.message = "a form-encoded request body is limited to 8192 bytes: send the JSON with "
+                    "\"Content-Type: application/json\"";
+      else
+        e.message = "the request body is larger than " +
+                    std::to_string(raw->state.options.limits.max_body_bytes) + " bytes";
     } else {
       e.message = "HTTP " + std::to_string(res.status);
     }

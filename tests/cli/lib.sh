@@ -42,3 +42,60 @@ ten_subjects() {
 {"id": "mars", "text": "Mars is a cold desert planet with the tallest volcano in the solar system."}
 EOF_TEN
 }
+
+# start_server ARGS...: runs `simile serve --port 0 ARGS` in the background
+# (stderr in $tmp/server.log) and waits until it listens; sets SERVER_URL and
+# SERVER_PID. The server is killed when the test exits.
+start_server() {
+  "$SIMILE_BIN" serve --port 0 "$@" 2>"$tmp/server.log" &
+  SERVER_PID=$!
+  trap 'kill -9 "$SERVER_PID" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+  i=0
+  while ! grep -q "listening on" "$tmp/server.log"; do
+    i=$((i + 1))
+    if [ "$i" -gt 600 ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      echo "FAIL: the server did not start: $(cat "$tmp/server.log")" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  SERVER_URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$tmp/server.log" | head -n 1)
+}
+
+# stop_server: SIGTERM, then the server must exit 0 within 30 s.
+stop_server() {
+  kill -TERM "$SERVER_PID"
+  i=0
+  while kill -0 "$SERVER_PID" 2>/dev/null; do
+    i=$((i + 1))
+    if [ "$i" -gt 300 ]; then fail "the server ignored SIGTERM"; kill -9 "$SERVER_PID"; break; fi
+    sleep 0.1
+  done
+  set +e
+  wait "$SERVER_PID"
+  rc=$?
+  set -e
+  [ "$rc" -eq 0 ] || fail "the server exited $rc after SIGTERM: $(cat "$tmp/server.log")"
+}
+
+# http METHOD PATH [BODY]: the response body in $tmp/body, the status printed.
+http() {
+  if [ $# -ge 3 ]; then
+    printf '%s' "$3" | curl -s -o "$tmp/body" -w '%{http_code}' -X "$1" ${API_KEY:+-H "Authorization: Bearer $API_KEY"} \
+      -H 'Content-Type: application/json' --data-binary @- "$SERVER_URL$2"
+  else
+    curl -s -o "$tmp/body" -w '%{http_code}' -X "$1" ${API_KEY:+-H "Authorization: Bearer $API_KEY"} "$SERVER_URL$2"
+  fi
+}
+
+# expect_status DESCRIPTION WANT METHOD PATH [BODY]: the status must be WANT
+# and, for 4xx, the body an OpenAI-shaped error.
+expect_status() {
+  desc=$1 want=$2; shift 2
+  got=$(http "$@")
+  if [ "$got" != "$want" ]; then fail "$desc: HTTP $got, want $want: $(head -c 300 "$tmp/body")"; return; fi
+  case "$want" in
+    4*) python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; assert e["message"] and e["type"]' \
+          "$tmp/body" || fail "$desc: not a JSON error: $(head -c 300 "$tmp/body")" ;;
+  esac
+}

@@ -81,7 +81,7 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--api-key-file", args->api_key_file, "require the key on the first line of this file");
   cmd->add_option("--threads", o.threads, "compute threads per model (default: all cores)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--http-threads", o.http_threads, "threads answering requests (default 8)")->check(CLI::Range(1, 256));
+  cmd->add_option("--http-threads", o.http_threads, "threads answering requests, one per open connection (default 64)")->check(CLI::Range(1, 256));
   cmd->add_option("--max-body-bytes", l.max_body_bytes, "largest request body (default 8 MiB; 413 beyond)");
   cmd->add_option("--max-inputs", l.max_inputs, "most inputs per embeddings request (default 2048)");
   cmd->add_option("--max-request-tokens", l.max_request_tokens, "most tokens per embeddings request (default 65536)");

@@ -418,7 +418,7 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
   http.set_payload_max_length(limits.max_body_bytes);
   http.set_read_timeout(limits.timeout_seconds, 0);
   http.set_write_timeout(limits.timeout_seconds, 0);
-  http.set_keep_alive_timeout(5);
+  http.set_keep_alive_timeout(2);  // an idle kept-alive connection holds a thread this long
   Impl* raw = impl.get();
   http.set_pre_routing_handler([raw](const httplib::Request& req, httplib::Response& res) {
     const std::string& key = raw->state.options.api_key;

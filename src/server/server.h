@@ -38,7 +38,9 @@ struct ServerOptions {
   InferenceDtype dtype = InferenceDtype::kFp32;
   std::string api_key;                 // "" = no authentication
   int threads = 0;                     // compute threads per model (0 = all cores)
-  int http_threads = 8;
+  // Each open connection holds a thread while it is kept alive (cpp-httplib),
+  // so this bounds the clients served at once; others wait for a thread.
+  int http_threads = 64;
   ServerLimits limits;
 };
 

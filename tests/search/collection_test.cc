@@ -189,6 +189,42 @@ TEST_F(CollectionTest, UnchangedDocumentsAreSkippedAndChangedOnesReplaced) {
   EXPECT_EQ((*hits)[0].chunk, docs[2].text);
 }
 
+TEST_F(CollectionTest, UpsertStoresDocumentsGivenInMemoryAndGetReadsThemBack) {
+  auto c = open("notes");
+  std::vector<DocumentInput> docs;
+  for (const Doc& d : kDocs)
+    docs.push_back({d.id, d.title, d.text, nlohmann::json({{"year", d.year}, {"lang", d.lang}}).dump()});
+  auto added = c->upsert(docs, {});
+  ASSERT_TRUE(added.is_ok()) << added.status().message();
+  EXPECT_EQ(added->added, 10u);
+  auto again = c->upsert(docs, {});
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_EQ(again->unchanged, 10u);
+  // The same documents as add() reads from a file: same content, no change.
+  auto from_file = c->add({input_}, jsonl());
+  ASSERT_TRUE(from_file.is_ok());
+  EXPECT_EQ(from_file->unchanged, 10u);
+
+  auto pasta = c->get("pasta");
+  ASSERT_TRUE(pasta.is_ok() && pasta->has_value());
+  EXPECT_EQ((*pasta)->title, "Fresh pasta");
+  EXPECT_EQ(nlohmann::json::parse((*pasta)->meta)["year"], 2001);
+  auto none = c->get("nope");
+  ASSERT_TRUE(none.is_ok());
+  EXPECT_FALSE(none->has_value());
+  EXPECT_EQ(c->search("flour eggs noodles", top(1))->front().id, "pasta");
+
+  // A bad document anywhere in the batch stores none of it.
+  for (const std::vector<DocumentInput>& bad :
+       {std::vector<DocumentInput>{{"new", "", "fine", ""}, {"", "", "no id", ""}},
+        std::vector<DocumentInput>{{"new", "", "fine", ""}, {"x", "", "meta not an object", "[1]"}},
+        std::vector<DocumentInput>{{"new", "", "fine", ""}, {"y", "", "meta not JSON", "{"}}}) {
+    EXPECT_EQ(c->upsert(bad, {}).status().code(), Status::Code::kInvalidArgument);
+    EXPECT_FALSE(c->get("new")->has_value());
+  }
+  EXPECT_EQ(db_->info("notes")->documents, 10u);
+}
+
 TEST_F(CollectionTest, FiltersApplyBeforeRanking) {
   auto c = open("notes");
   ASSERT_TRUE(c->add({input_}, jsonl()).is_ok());

@@ -38,11 +38,21 @@ function setStatus(text, isError = false) {
   $("status").className = isError ? "error" : "muted";
 }
 
-// Query words to mark in the results: letters and digits, case-insensitive;
-// a single character only where one character is a word (Han, kana).
+// Query words to mark in the results, case-insensitive: whole words in
+// scripts that space their words (a plural -s/-es allowed), word starts in
+// Hangul (where particles attach: 수도 in 수도이며), any match in Han and
+// kana; common English function words are left unmarked.
+const STOPWORDS = new Set("a an and are as at be by for from in is it of on or the to was with".split(" "));
+const spaced = (w) => !/[\p{sc=Hangul}\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}]/u.test(w);
+
+// A Hangul word without its particle (한국의 -> 한국), as texts inflect it differently.
+const PARTICLE = /(?<=\p{sc=Hangul})(에서|으로|에게|까지|부터|의|은|는|이|가|을|를|에|로|와|과|도|만)$/u;
+
 function queryTerms(query) {
-  const words = query.split(/[^\p{L}\p{N}]+/u).filter((w) => w.length >= 2 || /[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}]/u.test(w));
-  return [...new Set(words.map((w) => w.toLowerCase()))].sort((a, b) => b.length - a.length);
+  const words = query.toLowerCase().split(/[^\p{L}\p{N}]+/u)
+    .flatMap((w) => (/\p{sc=Hangul}/u.test(w) && w.length > 2 ? [w, w.replace(PARTICLE, "")] : [w]))
+    .filter((w) => w && !STOPWORDS.has(w) && (w.length >= 2 || !spaced(w)));
+  return [...new Set(words)].sort((a, b) => b.length - a.length);
 }
 
 function highlighted(text, terms) {
@@ -51,8 +61,13 @@ function highlighted(text, terms) {
     out.append(text);
     return out;
   }
-  const escaped = terms.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  const re = new RegExp("(" + escaped.join("|") + ")", "giu");
+  const pattern = terms.map((t) => {
+    const e = t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    if (/[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}]/u.test(t)) return e;
+    if (!spaced(t)) return "(?<![\\p{L}\\p{N}])" + e;
+    return "(?<![\\p{L}\\p{N}])" + e + "(?:e?s)?(?![\\p{L}\\p{N}])";
+  });
+  const re = new RegExp(pattern.join("|"), "giu");
   let last = 0;
   for (const m of text.matchAll(re)) {
     out.append(text.slice(last, m.index), el("mark", {}, m[0]));

@@ -150,11 +150,7 @@ Reply upsert(ServerState& state, const httplib::Request& req) {
     return Reply::error(ApiError::bad_request(
         "documents must be a non-empty array of {\"id\", \"text\", \"title\", \"meta\"}", "documents"));
   const json& docs = body["documents"];
-  if (docs.size() > state.options.limits.max_documents)
-    return Reply::error(ApiError::bad_request("documents holds " + std::to_string(docs.size()) +
-                                                  " items; the most one request takes is " +
-                                                  std::to_string(state.options.limits.max_documents),
-                                              "documents"));
+  if (auto e = check_items("documents", docs.size(), state.options.limits.max_documents)) return Reply::error(*e);
   std::vector<DocumentInput> inputs;
   for (size_t i = 0; i < docs.size(); ++i) {
     const json& d = docs[i];

@@ -88,6 +88,8 @@ std::optional<ApiError> read_bool(const nlohmann::json& body, const char* field,
 std::optional<ApiError> read_size(const nlohmann::json& body, const char* field, size_t min, size_t max, size_t& out);
 std::optional<ApiError> read_number(const nlohmann::json& body, const char* field, double min, double max,
                                     double& out);
+// A 400 when an array field holds more than `max` items.
+std::optional<ApiError> check_items(const char* field, size_t count, size_t max);
 
 // A route: method, path pattern (ECMAScript regex; groups in req.matches),
 // its name in the metrics, and the handler.

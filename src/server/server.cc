@@ -150,6 +150,13 @@ std::optional<ApiError> read_number(const json& body, const char* field, double 
   return std::nullopt;
 }
 
+std::optional<ApiError> check_items(const char* field, size_t count, size_t max) {
+  if (count <= max) return std::nullopt;
+  return ApiError::bad_request(std::string(field) + " holds " + std::to_string(count) +
+                                   " items; the most one request takes is " + std::to_string(max),
+                               field);
+}
+
 struct Server::Impl {
   ServerState state;
   httplib::Server http;
@@ -283,11 +290,7 @@ Reply Server::Impl::rerank(const httplib::Request& req) {
     return Reply::error(ApiError::bad_request("documents must be an array of strings (or of {\"text\": ...})",
                                               "documents"));
   const json& docs = body["documents"];
-  if (docs.size() > state.options.limits.max_documents)
-    return Reply::error(ApiError::bad_request("documents holds " + std::to_string(docs.size()) +
-                                                  " items; the most one request takes is " +
-                                                  std::to_string(state.options.limits.max_documents),
-                                              "documents"));
+  if (auto e = check_items("documents", docs.size(), state.options.limits.max_documents)) return Reply::error(*e);
   if (auto e = read_size(body, "top_n", 0, docs.size(), top_n)) return Reply::error(*e);
   std::vector<std::string> texts;
   for (size_t i = 0; i < docs.size(); ++i) {

@@ -12,11 +12,8 @@ ir_eval="$SIMILE_SHARED_DIR/peers/ir/ir_eval.py"
 
 # The tiny cross-encoder (random weights: its order means nothing, its scores
 # are sigmoids) with the tokenizer from ../shared.
-src="$SIMILE_SOURCE_DIR/tests/golden/models/tiny-bert-cross-encoder"
 ce="$tmp/cross-encoder"
-mkdir -p "$ce"
-for f in config.json tokenizer_config.json model.safetensors; do ln -s "$src/$f" "$ce/$f"; done
-ln -s "$SIMILE_SHARED_DIR/tokenizers/bert-base-uncased/tokenizer.json" "$ce/tokenizer.json"
+tiny_cross_encoder "$ce"
 
 # A small BEIR folder: an empty document (skipped), graded judgments, a query
 # with no relevant document (skipped by the evaluation).

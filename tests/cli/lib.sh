@@ -43,6 +43,16 @@ ten_subjects() {
 EOF_TEN
 }
 
+# tiny_cross_encoder DIR: the tiny random-weight cross-encoder of
+# tests/golden/models as a model directory (its files and the bert-base-uncased
+# tokenizer of ../shared, linked in place).
+tiny_cross_encoder() {
+  tce_src="$SIMILE_SOURCE_DIR/tests/golden/models/tiny-bert-cross-encoder"
+  mkdir -p "$1"
+  for f in config.json tokenizer_config.json model.safetensors; do ln -s "$tce_src/$f" "$1/$f"; done
+  ln -s "$SIMILE_SHARED_DIR/tokenizers/bert-base-uncased/tokenizer.json" "$1/tokenizer.json"
+}
+
 # start_server ARGS...: runs `simile serve --port 0 ARGS` in the background
 # (stderr in $tmp/server.log) and waits until it listens; sets SERVER_URL and
 # SERVER_PID. The server is killed when the test exits.

@@ -6,11 +6,9 @@ py() { python3 -c "$@"; }
 : "${SIMILE_SOURCE_DIR:?run through ctest}" "${SIMILE_SHARED_DIR:?run through ctest}"
 
 # The model directory: the committed files plus the tokenizer from ../shared.
-src="$SIMILE_SOURCE_DIR/tests/golden/models/tiny-bert-cross-encoder"
+src="$SIMILE_SOURCE_DIR/tests/golden/models/tiny-bert-cross-encoder"  # its reference scores
 ce="$tmp/cross-encoder"
-mkdir -p "$ce"
-for f in config.json tokenizer_config.json model.safetensors; do ln -s "$src/$f" "$ce/$f"; done
-ln -s "$SIMILE_SHARED_DIR/tokenizers/bert-base-uncased/tokenizer.json" "$ce/tokenizer.json"
+tiny_cross_encoder "$ce"
 
 # The reference's pairs for the first query, and its scores.
 py 'import json,struct,sys

@@ -6,11 +6,8 @@
 : "${SIMILE_SOURCE_DIR:?}" "${SIMILE_SHARED_DIR:?}"
 py() { python3 -c "$@"; }
 
-src="$SIMILE_SOURCE_DIR/tests/golden/models/tiny-bert-cross-encoder"
 ce="$tmp/cross-encoder"
-mkdir -p "$ce"
-for f in config.json tokenizer_config.json model.safetensors; do ln -s "$src/$f" "$ce/$f"; done
-ln -s "$SIMILE_SHARED_DIR/tokenizers/bert-base-uncased/tokenizer.json" "$ce/tokenizer.json"
+tiny_cross_encoder "$ce"
 
 query="how do planes fly"
 cat >"$tmp/docs.jsonl" <<'EOF_DOCS'

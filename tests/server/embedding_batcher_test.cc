@@ -65,7 +65,8 @@ TEST_F(EmbeddingBatcherTest, ConcurrentRequestsGetTheirOwnVectorsAndShareAPass) 
   ASSERT_TRUE(alone.is_ok());
   const size_t dims = embedder_->dims();
   // A long first pass, during which the eight small requests queue up.
-  std::thread first([&] { EXPECT_EQ(batcher.embed(long_job(600), milliseconds(60000)).outcome,
+  std::vector<Encoding> work = long_job(600);  // tokenised first: the thread only queues it
+  std::thread first([&] { EXPECT_EQ(batcher.embed(std::move(work), milliseconds(60000)).outcome,
                                     EmbeddingBatcher::Outcome::kDone); });
   std::this_thread::sleep_for(kTaken);
   std::vector<std::thread> clients;
@@ -92,7 +93,8 @@ TEST_F(EmbeddingBatcherTest, AFullQueueRefusesAtOnceAndALateRequestIsDropped) {
   Metrics metrics;
   const std::vector<Encoding> one = encode({"hello world"});  // 4 tokens
   EmbeddingBatcher batcher(*embedder_, 100000, 10, &metrics);
-  std::thread first([&] { batcher.embed(long_job(600), milliseconds(60000)); });
+  std::vector<Encoding> work = long_job(600);
+  std::thread first([&] { batcher.embed(std::move(work), milliseconds(60000)); });
   std::this_thread::sleep_for(kTaken);
   // The pass is running; 8 of the 10 queue tokens taken by two requests...
   std::thread second([&] { EXPECT_EQ(batcher.embed(one, milliseconds(60000)).outcome,
@@ -109,7 +111,8 @@ TEST_F(EmbeddingBatcherTest, AFullQueueRefusesAtOnceAndALateRequestIsDropped) {
   first.join();
 
   // A request that cannot start within its timeout is taken out of the queue.
-  std::thread busy([&] { batcher.embed(long_job(600), milliseconds(60000)); });
+  std::vector<Encoding> more_work = long_job(600);
+  std::thread busy([&] { batcher.embed(std::move(more_work), milliseconds(60000)); });
   std::this_thread::sleep_for(kTaken);
   EXPECT_EQ(batcher.embed(one, milliseconds(1)).outcome, EmbeddingBatcher::Outcome::kTimedOut);
   EXPECT_EQ(batcher.queued_tokens(), 0u);

@@ -84,6 +84,16 @@ const Reranker* ServerState::find_reranker(const std::string& name, ApiError* er
 std::variant<std::shared_ptr<CollectionHandle>, ApiError> ServerState::collection(const std::string& name) {
   std::lock_guard<std::mutex> lock(handles_mu);
   if (auto it = handles.find(name); it != handles.end()) return it->second;
+  {
+    // A missing collection is answered from the catalog: opening a
+    // connection for it would wait on the other connections' writes.
+    std::lock_guard<std::mutex> catalog_lock(catalog_mu);
+    if (auto info = catalog->info(name); !info.is_ok()) {
+      ApiError e = error_from_status(info.status());
+      if (e.status == 404) e.message = "no collection '" + name + "'";
+      return e;
+    }
+  }
   auto handle = std::make_shared<CollectionHandle>();
   auto db = Database::open(db_path);
   if (!db.is_ok()) return error_from_status(db.status());

@@ -57,7 +57,10 @@ tiny_cross_encoder() {
 # (stderr in $tmp/server.log) and waits until it listens; sets SERVER_URL and
 # SERVER_PID. The server is killed when the test exits.
 start_server() {
-  "$SIMILE_BIN" serve --port 0 "$@" 2>"$tmp/server.log" &
+  # Emptied here, not by the child's redirection: a restarted server must not
+  # be taken as listening on the last one's line before its shell truncated it.
+  : >"$tmp/server.log"
+  "$SIMILE_BIN" serve --port 0 "$@" 2>>"$tmp/server.log" &
   SERVER_PID=$!
   trap 'kill -9 "$SERVER_PID" 2>/dev/null || true; rm -rf "$tmp"' EXIT
   i=0

@@ -99,6 +99,11 @@ struct Embedder::Impl {
   std::mutex mu;
   std::vector<Worker> workers;  // one per thread
 
+  // The special tokens the post-processor puts before and after a text (those
+  // around a one-word text's word), for encode_ids; found once, at open.
+  Encoding special_before, special_after;
+  int32_t text_type = 0;
+
   Status run_batch(Worker& w, const std::vector<Encoding>& encodings, const size_t* order, size_t n,
                    size_t masked_prefix, int threads, float* out_rows) const;
   // The vectors of `count` items, item i encoded by encode(i): count x dims
@@ -195,6 +200,27 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
     return Status::invalid_argument("max tokens " + std::to_string(model.max_tokens) +
                                     " leaves no room for text: the tokenizer of model " + model.dir + " adds " +
                                     std::to_string(special) + " special tokens to every text");
+  {
+    SIMILE_ASSIGN_OR_RETURN(Encoding probe, impl->tokenizer->encode("a"));
+    size_t first = 0, last = probe.size();
+    while (first < probe.size() && probe.special_tokens_mask[first] != 0) ++first;
+    while (last > first && probe.special_tokens_mask[last - 1] != 0) --last;
+    auto part = [&](size_t from, size_t to) {
+      Encoding e;
+      for (size_t i = from; i < to; ++i) {
+        e.ids.push_back(probe.ids[i]);
+        e.tokens.push_back(probe.tokens[i]);
+        e.type_ids.push_back(probe.type_ids[i]);
+        e.attention_mask.push_back(1);
+        e.special_tokens_mask.push_back(1);
+        e.offsets.emplace_back(0, 0);
+      }
+      return e;
+    };
+    impl->special_before = part(0, first);
+    impl->special_after = part(last, probe.size());
+    impl->text_type = first < last ? probe.type_ids[first] : 0;
+  }
 
   {
     auto files = WeightFiles::open(model.encoder_dir, /*populate=*/true);
@@ -227,15 +253,12 @@ Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts
   // appends a token).
   size_t masked_prefix = 0;
   if (!prompt.empty() && !im.model.pipeline.include_prompt) {
-    auto enc = im.tokenizer->encode(im.model.pipeline.do_lower_case ? lowercase_utf8(prompt) : prompt);
+    auto enc = encode(prompt);
     if (!enc.is_ok()) return enc.status().with_context("prompt");
     masked_prefix = enc->size() > 0 ? enc->size() - 1 : 0;
   }
 
-  const bool lower = im.model.pipeline.do_lower_case;
-  return im.embed_items(
-      texts.size(), "text", masked_prefix,
-      [&](size_t i) { return im.tokenizer->encode(lower ? lowercase_utf8(prompt + texts[i]) : prompt + texts[i]); });
+  return im.embed_items(texts.size(), "text", masked_prefix, [&](size_t i) { return encode(prompt + texts[i]); });
 }
 
 Result<Encoding> Embedder::encode(const std::string& text) const {
@@ -251,16 +274,10 @@ Result<Encoding> Embedder::encode_ids(const std::vector<int32_t>& ids) const {
       return Status::invalid_argument("token id " + std::to_string(ids[i]) + " (position " + std::to_string(i) +
                                       ") is outside the vocabulary of model " + im.info.name + " (0 to " +
                                       std::to_string(vocab - 1) + ")");
-  // The special tokens the post-processor puts around a text: those of a
-  // one-word text, on either side of its word.
-  SIMILE_ASSIGN_OR_RETURN(Encoding probe, im.tokenizer->encode("a"));
-  size_t first = 0, last = probe.size();
-  while (first < probe.size() && probe.special_tokens_mask[first] != 0) ++first;
-  while (last > first && probe.special_tokens_mask[last - 1] != 0) --last;
-  const size_t specials = first + (probe.size() - last);
+  const size_t specials = im.special_before.size() + im.special_after.size();
   const size_t room = im.model.max_tokens > specials ? im.model.max_tokens - specials : 0;
   const size_t kept = std::min(ids.size(), room);
-  Encoding e;
+  Encoding e = im.special_before;
   auto append = [&](int32_t id, int32_t type, bool special) {
     e.ids.push_back(id);
     e.tokens.emplace_back();
@@ -269,10 +286,9 @@ Result<Encoding> Embedder::encode_ids(const std::vector<int32_t>& ids) const {
     e.special_tokens_mask.push_back(special ? 1 : 0);
     e.offsets.emplace_back(0, 0);
   };
-  const int32_t text_type = first < last ? probe.type_ids[first] : 0;
-  for (size_t i = 0; i < first; ++i) append(probe.ids[i], probe.type_ids[i], true);
-  for (size_t i = 0; i < kept; ++i) append(ids[i], text_type, false);
-  for (size_t i = last; i < probe.size(); ++i) append(probe.ids[i], probe.type_ids[i], true);
+  for (size_t i = 0; i < kept; ++i) append(ids[i], im.text_type, false);
+  const Encoding& after = im.special_after;
+  for (size_t i = 0; i < after.size(); ++i) append(after.ids[i], after.type_ids[i], true);
   return e;
 }
 

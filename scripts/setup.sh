@@ -4,6 +4,7 @@
 #   scripts/setup.sh          build + test dependencies and the default model
 #   scripts/setup.sh --peers  also the reference peers used by golden/bench scripts
 #                             (sentencepiece's spm_encode: tests/golden/tokenizers/spm_ids.py)
+#   scripts/setup.sh --fuzz   also clang with libFuzzer (scripts/fuzz.sh)
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -17,6 +18,11 @@ command -v node >/dev/null 2>&1 || need_apt="$need_apt nodejs"
 command -v npm >/dev/null 2>&1 || need_apt="$need_apt npm"
 if [ "${1:-}" = "--peers" ]; then
   for pkg in python3-torch python3-numpy python3-xapian python3-hnswlib python3-faiss python3-matplotlib fortunes sentencepiece; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt="$need_apt $pkg"
+  done
+fi
+if [ "${1:-}" = "--fuzz" ]; then
+  for pkg in clang libclang-rt-14-dev libomp-14-dev; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt="$need_apt $pkg"
   done
 fi

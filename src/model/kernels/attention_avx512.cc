@@ -8,8 +8,14 @@
 
 #include "model/kernels/attention.h"
 
+// clang ignores GCC's target pragmas: it takes the same features as an
+// attribute applied to every function until the pop.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")
+#endif
 #include "model/kernels/avx512_math.h"
 
 namespace simile::kernels {
@@ -174,4 +180,8 @@ void attention_avx512(const float* q, const float* k, const float* v, size_t ld,
 
 }  // namespace detail
 }  // namespace simile::kernels
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif

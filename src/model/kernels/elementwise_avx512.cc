@@ -2,8 +2,14 @@
 // AVX2 arithmetic on 16 floats, the tail under a mask.
 #include "model/kernels/elementwise.h"
 
+// clang ignores GCC's target pragmas: it takes the same features as an
+// attribute applied to every function until the pop.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")
+#endif
 #include "model/kernels/avx512_math.h"
 
 namespace simile::kernels::detail {
@@ -34,4 +40,8 @@ void bias_gelu_avx512(float* x, size_t rows, size_t cols, size_t ld, const float
 }
 
 }  // namespace simile::kernels::detail
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif

@@ -48,8 +48,14 @@ void small_m_scalar(size_t m, size_t first, size_t n, const float* a, size_t lda
 
 }  // namespace simile::kernels
 
+// clang ignores GCC's target pragmas: it takes the same features as an
+// attribute applied to every function until the pop.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
+#endif
 #include "model/kernels/small_gemm_tiles.h"
 
 namespace simile::kernels {
@@ -80,7 +86,11 @@ void gemm_nt_small_m_avx2(size_t m, size_t first, size_t n, const float* a, size
 
 }  // namespace detail
 }  // namespace simile::kernels
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 namespace simile::kernels {
 

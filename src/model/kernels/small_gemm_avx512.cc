@@ -2,8 +2,14 @@
 // (small_gemm_tiles.h), 16 floats per instruction and two panels per tile.
 #include "model/kernels/small_gemm.h"
 
+// clang ignores GCC's target pragmas: it takes the same features as an
+// attribute applied to every function until the pop.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,f16c"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,f16c")
+#endif
 #include "model/kernels/avx512_intrinsics.h"
 #include "model/kernels/small_gemm_tiles.h"
 
@@ -37,4 +43,8 @@ void gemm_nt_small_m_avx512(size_t m, size_t first, size_t n, const float* a, si
 
 }  // namespace detail
 }  // namespace simile::kernels
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif

@@ -16,7 +16,7 @@ namespace simile {
 class [[nodiscard]] Status {
  public:
   enum class Code { kOk, kInvalidArgument, kNotFound, kCorrupt, kUnsupported, kIoError, kInternal,
-                    kFailedPrecondition };
+                    kFailedPrecondition, kResourceExhausted };
 
   Status() = default;
   static Status ok() { return Status(); }
@@ -29,6 +29,9 @@ class [[nodiscard]] Status {
   // The input is intact but not usable in the current state (e.g. an index
   // file saved at an older store generation): the caller can recover (rebuild).
   static Status failed_precondition(std::string msg) { return Status(Code::kFailedPrecondition, std::move(msg)); }
+  // Out of storage (the disk is full): nothing was changed; retry once
+  // there is room.
+  static Status resource_exhausted(std::string msg) { return Status(Code::kResourceExhausted, std::move(msg)); }
 
   bool is_ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -39,6 +39,11 @@ ApiError error_from_status(const Status& st, std::string param) {
       e.status = 409;
       e.code = "conflict";
       break;
+    case Status::Code::kResourceExhausted:
+      e.status = 507;  // Insufficient Storage: the server cannot store it now
+      e.type = "server_error";
+      e.code = "insufficient_storage";
+      break;
     default:
       e.status = 500;
       e.type = "server_error";

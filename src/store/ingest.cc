@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <utility>
 
 #include "text/chunker.h"
 #include "text/document_reader.h"
@@ -128,9 +129,15 @@ Status Ingester::State::take(Result<text::SourceDocument> item) {
 
 Status Ingester::State::flush() {
   if (pending_.empty()) return Status::ok();
+  // The batch leaves pending_ before anything can fail: a batch whose
+  // embedding or write failed is reported and dropped, never written again
+  // later from documents half moved into the failed write.
+  std::vector<Pending> batch = std::move(pending_);
+  pending_.clear();
+  const size_t batch_chunks = std::exchange(pending_chunks_, 0);
   std::vector<std::string> texts;
-  texts.reserve(pending_chunks_);
-  for (const Pending& p : pending_)
+  texts.reserve(batch_chunks);
+  for (const Pending& p : batch)
     for (const text::Chunk& c : p.chunks) texts.push_back(p.write.text.substr(c.byte_begin, c.byte_end - c.byte_begin));
   std::vector<float> vectors;
   if (!texts.empty()) {
@@ -141,9 +148,9 @@ Status Ingester::State::flush() {
   const size_t dims = info_.dims;
   std::vector<DocumentWrite> writes;
   std::vector<std::string> ids;
-  writes.reserve(pending_.size());
+  writes.reserve(batch.size());
   size_t row = 0;
-  for (Pending& p : pending_) {
+  for (Pending& p : batch) {
     for (const text::Chunk& c : p.chunks) {
       ChunkWrite w;
       w.byte_begin = c.byte_begin;
@@ -160,11 +167,9 @@ Status Ingester::State::flush() {
   }
   SIMILE_RETURN_IF_ERROR(t_.store->write_documents(t_.collection->id, writes, t_.keep_related));
   SIMILE_RETURN_IF_ERROR(t_.store->compact_keyword_segments(t_.collection->id));
-  for (const Pending& p : pending_) ++(p.update ? summary_.updated : summary_.added);
+  for (const Pending& p : batch) ++(p.update ? summary_.updated : summary_.added);
   summary_.chunks += texts.size();
-  done_ += pending_.size();
-  pending_.clear();
-  pending_chunks_ = 0;
+  done_ += batch.size();
   if (o_.on_commit) o_.on_commit(ids);
   progress();
   return Status::ok();

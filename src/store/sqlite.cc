@@ -1,10 +1,38 @@
 #include "store/sqlite.h"
 
+#include <sys/statvfs.h>
+#include <cerrno>
+#include <unistd.h>
+
 #include <utility>
 
 namespace simile::sqlite {
 
+namespace {
+
+constexpr const char* kDiskFull = "the disk is full";
+
+// Why a database that exists cannot be written, or "" when it can: a
+// read-only file system (even root cannot write there), or a file or
+// directory this user may not write (WAL mode needs the directory too, for
+// the -wal and -shm files).
+std::string read_only_reason(const std::string& path) {
+  struct statvfs fs {};
+  if (statvfs(path.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0) return "on a read-only file system";
+  if (access(path.c_str(), W_OK) != 0) return "the file is not writable";
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (access(dir.c_str(), W_OK) != 0) return "its directory is not writable";
+  return "";
+}
+
+}  // namespace
+
 Result<Database> Database::open(const std::string& path) {
+  if (access(path.c_str(), F_OK) == 0) {
+    std::string reason = read_only_reason(path);
+    if (!reason.empty()) return open_read_only(path, std::move(reason));
+  }
   Database db;
   db.path_ = path;
   int rc = sqlite3_open_v2(path.c_str(), &db.db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -18,8 +46,10 @@ Result<Database> Database::open(const std::string& path) {
   // WAL + synchronous=FULL: COMMIT returns only after the log is fsynced,
   // so an acknowledged write survives a crash or power loss.
   auto mode = db.prepare("PRAGMA journal_mode=WAL");
-  if (!mode.is_ok()) return mode.status();
-  auto row = mode->step();
+  auto row = mode.is_ok() ? mode->step() : Result<bool>(mode.status());
+  // On a full disk even opening writes (the -shm file): it can still be read.
+  if (!row.is_ok() && row.status().code() == Status::Code::kResourceExhausted && access(path.c_str(), F_OK) == 0)
+    return open_read_only(path, kDiskFull);
   if (!row.is_ok()) return row.status();
   if (*row && mode->column_text(0) != "wal")
     return Status::io_error("database " + path + ": cannot use write-ahead logging (journal mode " +
@@ -28,13 +58,50 @@ Result<Database> Database::open(const std::string& path) {
   return db;
 }
 
-Database::Database(Database&& other) noexcept : db_(other.db_), path_(std::move(other.path_)) { other.db_ = nullptr; }
+Result<Database> Database::open_read_only(const std::string& path, std::string reason) {
+  // A WAL database is readable without write access only through its -shm
+  // file, or, when that cannot be made, as immutable: safe here because no
+  // one can write to it either.
+  for (const char* mode : {"mode=ro", "immutable=1"}) {
+    Database db;
+    db.path_ = path;
+    db.read_only_reason_ = reason;
+    std::string uri = "file:";
+    for (char c : path) {
+      // Percent-encode what a URI path cannot hold as is.
+      if (c == '%' || c == '?' || c == '#') {
+        static const char* hex = "0123456789ABCDEF";
+        uri += '%';
+        uri += hex[static_cast<unsigned char>(c) >> 4];
+        uri += hex[static_cast<unsigned char>(c) & 15];
+      } else {
+        uri += c;
+      }
+    }
+    uri += std::string("?") + mode;
+    int rc = sqlite3_open_v2(uri.c_str(), &db.db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) continue;
+    sqlite3_extended_result_codes(db.db_, 1);
+    sqlite3_busy_timeout(db.db_, 10000);
+    // The first read shows whether this way of opening works.
+    if (!db.exec("PRAGMA foreign_keys=ON; SELECT count(*) FROM sqlite_schema;").is_ok()) continue;
+    return db;
+  }
+  return Status::io_error("cannot open database " + path + " (" + reason + "): it cannot be read either");
+}
+
+Database::Database(Database&& other) noexcept
+    : db_(other.db_), path_(std::move(other.path_)), read_only_reason_(std::move(other.read_only_reason_)) {
+  other.db_ = nullptr;
+}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
     if (db_ != nullptr) sqlite3_close_v2(db_);
     db_ = other.db_;
     path_ = std::move(other.path_);
+    read_only_reason_ = std::move(other.read_only_reason_);
     other.db_ = nullptr;
   }
   return *this;
@@ -45,9 +112,21 @@ Database::~Database() {
 }
 
 Status Database::error(std::string_view context) const {
+  int code = sqlite3_errcode(db_) & 0xff;
+  // SQLite says SQLITE_FULL for ENOSPC on some writes and a plain I/O error
+  // on others (and for EFBIG, a file size limit, and EDQUOT, a quota).
+  const int os_error = sqlite3_system_errno(db_);
+  if (code == SQLITE_IOERR && (os_error == ENOSPC || os_error == EFBIG || os_error == EDQUOT)) code = SQLITE_FULL;
+  if (code == SQLITE_FULL || (code == SQLITE_READONLY && read_only_reason_ == kDiskFull))
+    return Status::resource_exhausted(path_ + ": the disk is full (or a file size limit or quota is reached); the write was rolled back and nothing stored before it was "
+                                    "lost: free space and run it again");
+  if (code == SQLITE_READONLY) {
+    const std::string why = !read_only_reason_.empty() ? read_only_reason_ : read_only_reason(path_);
+    return Status::failed_precondition(path_ + ": the database is read-only" + (why.empty() ? "" : " (" + why + ")") +
+                                       ": it can be searched, not changed");
+  }
   std::string msg = path_ + ": " + sqlite3_errmsg(db_);
   if (!context.empty()) msg += " (" + std::string(context) + ")";
-  int code = sqlite3_errcode(db_) & 0xff;
   if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) return Status::corrupt(msg);
   if (code == SQLITE_CONSTRAINT || code == SQLITE_MISMATCH || code == SQLITE_TOOBIG)
     return Status::invalid_argument(msg);

@@ -20,7 +20,9 @@ class Statement;
 class Database {
  public:
   // Opens (creating if needed) with WAL, synchronous=FULL, foreign keys on
-  // and a busy timeout (docs/formats/store.md).
+  // and a busy timeout (docs/formats/store.md). A database that exists but
+  // cannot be written (read-only file system, no write permission) opens
+  // read-only: reads work, writes fail with failed_precondition saying why.
   static Result<Database> open(const std::string& path);
 
   Database() = default;
@@ -34,13 +36,17 @@ class Database {
   int changes() const;
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_; }
+  bool read_only() const { return !read_only_reason_.empty(); }
 
   // The current error as a Status: "PATH: what (context)".
   Status error(std::string_view context) const;
 
  private:
+  static Result<Database> open_read_only(const std::string& path, std::string reason);
+
   sqlite3* db_ = nullptr;
   std::string path_;
+  std::string read_only_reason_;  // "" = writable
 };
 
 // A prepared statement. bind_* take 1-based indexes like SQLite.

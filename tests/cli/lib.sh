@@ -55,14 +55,15 @@ tiny_cross_encoder() {
 
 # start_server ARGS...: runs `simile serve --port 0 ARGS` in the background
 # (stderr in $tmp/server.log) and waits until it listens; sets SERVER_URL and
-# SERVER_PID. The server is killed when the test exits.
+# SERVER_PID. The server is killed when the test exits (after which the
+# command in $on_exit, if any, runs).
 start_server() {
   # Emptied here, not by the child's redirection: a restarted server must not
   # be taken as listening on the last one's line before its shell truncated it.
   : >"$tmp/server.log"
   "$SIMILE_BIN" serve --port 0 "$@" 2>>"$tmp/server.log" &
   SERVER_PID=$!
-  trap 'kill -9 "$SERVER_PID" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+  trap 'kill -9 "$SERVER_PID" 2>/dev/null || true; eval "${on_exit:-:}"; rm -rf "$tmp"' EXIT
   i=0
   while ! grep -q "listening on" "$tmp/server.log"; do
     i=$((i + 1))

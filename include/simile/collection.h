@@ -95,6 +95,9 @@ struct IngestOptions {
   std::string text_field = "text";
   std::string title_field = "title";
   std::vector<std::string> meta_fields;  // empty = every other field
+  // Directories: follow symbolic links that lead out of the directory given
+  // (by default such a link is a bad item, reported and not read).
+  bool follow_symlinks = false;
   OnError on_error = OnError::kFail;
   size_t commit_chunks = 512;  // chunks embedded and committed together
   // Called after each commit with the ids it made durable.

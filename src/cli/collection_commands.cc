@@ -129,6 +129,8 @@ void add_add(CLI::App& app) {
   cmd->add_option("--text-field", f->ingest.text_field, "json/jsonl/csv: field holding the text")->capture_default_str();
   cmd->add_option("--title-field", f->ingest.title_field, "json/jsonl/csv: field holding the title")->capture_default_str();
   cmd->add_option("--meta-fields", f->meta_fields, "json/jsonl/csv: comma-separated metadata fields (default: all others)");
+  cmd->add_flag("--follow-symlinks", f->ingest.follow_symlinks,
+                "directories: follow symbolic links that lead out of the directory (default: report and skip them)");
   cmd->add_option("--on-error", f->on_error, "bad input items: skip (report and go on) or fail (stop)")
       ->check(CLI::IsMember({"skip", "fail"}))
       ->capture_default_str();

@@ -13,12 +13,15 @@ namespace {
 
 using nlohmann::json;
 
-// Collection names the API creates: ASCII letters, digits, '_', '-' and
-// '.', starting with a letter or digit, at most 128 characters.
+// Collection names the API knows: ASCII letters, digits, '_', '-' and '.',
+// starting with a letter or digit, at most 64 characters (the store's rule,
+// less the hidden names starting with '.' that a reembed works in).
 bool valid_collection_name(const std::string& name) {
-  static const std::regex kName("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+  static const std::regex kName("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
   return std::regex_match(name, kName);
 }
+
+ApiError no_collection(const std::string& name) { return ApiError::not_found("no collection '" + name + "'"); }
 
 // Model names a request may ask a collection to use: cache names, never
 // paths (a request must not make the server read arbitrary directories).
@@ -54,6 +57,7 @@ json summary_json(const IngestSummary& s) {
 // holding its lock.
 template <typename Work>
 Reply with_collection(ServerState& state, const httplib::Request& req, Work work) {
+  if (!valid_collection_name(req.matches[1])) return Reply::error(no_collection(req.matches[1]));
   auto handle = state.collection(req.matches[1]);
   if (auto* e = std::get_if<ApiError>(&handle)) return Reply::error(*e);
   auto& h = std::get<std::shared_ptr<CollectionHandle>>(handle);
@@ -82,7 +86,7 @@ Reply create(ServerState& state, const httplib::Request& req) {
   if (auto e = read_string(body, "name", name)) return Reply::error(*e);
   if (!valid_collection_name(name))
     return Reply::error(ApiError::bad_request(
-        "name must be 1-128 characters of A-Z a-z 0-9 _ - . starting with a letter or digit", "name"));
+        "name must be 1-64 characters of A-Z a-z 0-9 _ - . starting with a letter or digit", "name"));
   if (auto e = read_string(body, "model", settings.model)) return Reply::error(*e);
   if (settings.model.empty()) settings.model = state.models.front().name;
   if (!valid_model_name(settings.model))
@@ -122,6 +126,7 @@ Reply create(ServerState& state, const httplib::Request& req) {
 
 Reply drop(ServerState& state, const httplib::Request& req) {
   const std::string name = req.matches[1];
+  if (!valid_collection_name(name)) return Reply::error(no_collection(name));
   std::shared_ptr<CollectionHandle> handle;
   {
     std::lock_guard<std::mutex> lock(state.handles_mu);
@@ -237,6 +242,7 @@ std::vector<Route> collection_routes(ServerState& state) {
       {"POST", "/collections", "collections.create", [s](const httplib::Request& req) { return create(*s, req); }},
       {"GET", name, "collections.info",
        [s](const httplib::Request& req) {
+         if (!valid_collection_name(req.matches[1])) return Reply::error(no_collection(req.matches[1]));
          std::lock_guard<std::mutex> lock(s->catalog_mu);
          auto info = s->catalog->info(req.matches[1]);
          if (!info.is_ok()) {

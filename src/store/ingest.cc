@@ -241,6 +241,7 @@ Result<IngestSummary> ingest(const IngestTarget& target, const std::vector<std::
   reader.text_field = options.text_field;
   reader.title_field = options.title_field;
   reader.meta_fields = options.meta_fields;
+  reader.follow_symlinks = options.follow_symlinks;
 
   Ingester run(target, options);
   if (options.on_progress) {

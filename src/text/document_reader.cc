@@ -882,6 +882,8 @@ class InputWalker {
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
       visited_.clear();
+      root_ = fs::canonical(path, ec);
+      if (ec) return problem_(item_error(path, "cannot resolve directory: " + ec.message()));
       return walk_dir(path, "");
     }
     InputFormat format = o_.format;
@@ -907,6 +909,16 @@ class InputWalker {
     std::sort(entries.begin(), entries.end());
     for (const auto& [name, full] : entries) {
       const std::string entry_rel = rel + name;
+      if (!o_.follow_symlinks && fs::is_symlink(full, ec)) {
+        const fs::path target = fs::weakly_canonical(full, ec);
+        if (ec || !inside_root(target)) {
+          SIMILE_RETURN_IF_ERROR(problem_(item_error(
+              full.string(), "a symbolic link to " + (ec ? std::string("an unresolvable path") : target.string()) +
+                                 ", outside " + root_.string() +
+                                 ": not followed (--follow-symlinks follows links out of a directory)")));
+          continue;
+        }
+      }
       if (fs::is_directory(full, ec)) {
         SIMILE_RETURN_IF_ERROR(walk_dir(full, entry_rel + "/"));
         continue;
@@ -927,10 +939,20 @@ class InputWalker {
     return Status::ok();
   }
 
+  // Whether a resolved path is the walked directory or lies under it.
+  bool inside_root(const fs::path& p) const {
+    auto r = root_.begin();
+    auto q = p.begin();
+    for (; r != root_.end(); ++r, ++q)
+      if (q == p.end() || *q != *r) return false;
+    return true;
+  }
+
   const ReaderOptions& o_;
   const std::function<Status(const InputFile&)>& visit_;
   const std::function<Status(Status)>& problem_;
   std::set<std::pair<dev_t, ino_t>> visited_;
+  fs::path root_;  // the directory being walked, resolved
 };
 
 Status check_paths_exist(const std::vector<std::string>& paths) {

@@ -15,7 +15,10 @@
 //
 // Directories are walked recursively in sorted (byte-wise) order, skipping
 // hidden entries (names starting with '.') and files with unknown extensions;
-// symbolic links are followed, each directory visited once.
+// symbolic links are followed while they stay inside the directory given
+// (each directory visited once); a link leading out of it is a bad item
+// ("a symbolic link to ..., outside ...: not followed") unless follow_symlinks.
+// A path given by name is read wherever it points.
 //
 // Ids. Whole-file documents: the path relative to the directory argument it
 // was found under, or the path as given for a file argument, with '/'
@@ -74,6 +77,8 @@ struct ReaderOptions {
   // held in memory (except one JSON string value, which the JSON parser
   // holds whole before it can be measured).
   size_t max_document_bytes = size_t{64} << 20;
+  // Follow symbolic links inside a directory wherever they lead.
+  bool follow_symlinks = false;
 };
 
 // Receives each document, or the Status of an item that could not be read.

@@ -40,10 +40,10 @@ run_one() {  # TARGET
   status=0
   # -rss_limit_mb: the server target holds the model; -timeout: one input
   # taking 20 s is a hang worth a report.
-  "$dir/${t}_fuzz" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
+  "$dir/tests/fuzz/${t}_fuzz" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
     -artifact_prefix="$crashes/" "$work" "$here/tests/fuzz/corpus/$t" >"$log" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  "$dir/${t}_fuzz" -merge=1 "$here/tests/fuzz/corpus/$t" "$work" >>"$log" 2>&1 || true
+  "$dir/tests/fuzz/${t}_fuzz" -merge=1 "$here/tests/fuzz/corpus/$t" "$work" >>"$log" 2>&1 || true
   entries=$(ls "$here/tests/fuzz/corpus/$t" | wc -l)
   found=$(ls "$crashes" | wc -l)
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$seconds" "${execs:-0}" "$entries" "$found" \

@@ -94,6 +94,10 @@ struct EmbedderOptions {
 class Embedder {
  public:
   static Result<std::unique_ptr<Embedder>> open(const EmbedderOptions& options);
+  // The same, but one instance per distinct options in the process while any
+  // holder keeps it: collections (and the server's models) opened with the
+  // same options share the weights instead of loading a copy each.
+  static Result<std::shared_ptr<const Embedder>> open_shared(const EmbedderOptions& options);
   ~Embedder();
   Embedder(const Embedder&) = delete;
   Embedder& operator=(const Embedder&) = delete;

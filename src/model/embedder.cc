@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 
 #include "model/architecture.h"
@@ -169,6 +171,35 @@ Result<std::vector<float>> Embedder::Impl::embed_items(size_t count, const char*
 
 Embedder::Embedder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Embedder::~Embedder() = default;
+
+Result<std::shared_ptr<const Embedder>> Embedder::open_shared(const EmbedderOptions& options) {
+  // Every option is part of the key (an unset optional differs from every
+  // value); the model as given, so two spellings of one model do not share.
+  std::string key = options.model;
+  auto add = [&key](bool set, const std::string& value) {
+    key += '\0';
+    key += set ? value : std::string("(unset)");
+  };
+  add(options.pooling.has_value(), options.pooling ? to_string(*options.pooling) : "");
+  add(options.normalize.has_value(), options.normalize.value_or(false) ? "1" : "0");
+  add(options.max_tokens.has_value(), std::to_string(options.max_tokens.value_or(0)));
+  add(options.dimensions.has_value(), std::to_string(options.dimensions.value_or(0)));
+  add(true, std::to_string(options.threads));
+  add(true, std::to_string(options.batch_size));
+  add(options.dtype.has_value(), options.dtype ? to_string(*options.dtype) : "");
+  static std::mutex mu;
+  static std::map<std::string, std::weak_ptr<const Embedder>> open_embedders;
+  // Held while opening, so that concurrent first opens load the model once.
+  std::lock_guard<std::mutex> lock(mu);
+  if (auto it = open_embedders.find(key); it != open_embedders.end()) {
+    if (auto shared = it->second.lock()) return shared;
+  }
+  std::erase_if(open_embedders, [](const auto& entry) { return entry.second.expired(); });
+  SIMILE_ASSIGN_OR_RETURN(auto opened, open(options));
+  std::shared_ptr<const Embedder> shared = std::move(opened);
+  open_embedders[key] = shared;
+  return shared;
+}
 
 Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options) {
   if (options.threads < 0) return Status::invalid_argument("threads must be 0 (all cores) or more");

@@ -153,7 +153,7 @@ Result<std::unique_ptr<CollectionImpl>> DatabaseImpl::open_impl(const std::strin
   } else {
     options.model = create_with->model;
   }
-  auto embedder = Embedder::open(options);
+  auto embedder = Embedder::open_shared(options);
   if (!embedder.is_ok()) return embedder.status().with_context("collection " + name);
   const ModelInfo& model = (*embedder)->info();
 

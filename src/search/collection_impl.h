@@ -45,7 +45,7 @@ class DatabaseImpl : public Database {
 
 class CollectionImpl : public Collection {
  public:
-  CollectionImpl(DatabaseImpl* db, CollectionRow row, std::unique_ptr<Embedder> embedder,
+  CollectionImpl(DatabaseImpl* db, CollectionRow row, std::shared_ptr<const Embedder> embedder,
                  std::unique_ptr<Tokenizer> chunk_tokenizer, std::unique_ptr<text::Analyzer> analyzer)
       : db_(db),
         row_(std::move(row)),
@@ -117,7 +117,7 @@ class CollectionImpl : public Collection {
 
   DatabaseImpl* db_;
   CollectionRow row_;
-  std::unique_ptr<Embedder> embedder_;          // null for keyword-only collections
+  std::shared_ptr<const Embedder> embedder_;    // null for keyword-only collections
   std::unique_ptr<Tokenizer> chunk_tokenizer_;  // null for keyword-only collections
   std::unique_ptr<text::Analyzer> analyzer_;
   std::unique_ptr<CollectionIndex> index_;

@@ -132,6 +132,32 @@ std::string tiny_mistral_dir(const TempDir& dir, const std::string& tokenizer_co
   return dest.string();
 }
 
+// A server opens one collection per client's choice: they share one copy of
+// the model rather than loading one each (a request must not cost 90 MB).
+TEST_F(CollectionTest, CollectionsOfOneModelShareItsWeights) {
+  auto a = open("first");
+  ASSERT_TRUE(a);
+  auto db = Database::open(db_path_);
+  ASSERT_TRUE(db.is_ok());
+  CollectionSettings settings;
+  auto b = (*db)->open_collection("second", &settings);
+  ASSERT_TRUE(b.is_ok()) << b.status().message();
+  ASSERT_NE(a->embedder(), nullptr);
+  EXPECT_EQ(a->embedder(), (*b)->embedder());
+  EmbedderOptions int8;
+  int8.dtype = InferenceDtype::kInt8;
+  auto c = (*db)->open_collection("third", &settings, int8);
+  ASSERT_TRUE(c.is_ok()) << c.status().message();
+  EXPECT_NE(a->embedder(), (*c)->embedder()) << "another precision is another model";
+  auto s = (*b)->add({input_}, jsonl());
+  ASSERT_TRUE(s.is_ok()) << s.status().message();
+  SearchOptions one;
+  one.k = 1;
+  auto hits = (*b)->search("baking bread", one);
+  ASSERT_TRUE(hits.is_ok()) << hits.status().message();
+  ASSERT_EQ(hits->size(), 1u);
+}
+
 TEST_F(CollectionTest, ChunksLeaveRoomForTheModelsOwnSpecialTokens) {
   // max_seq_length 128: <s> text </s> leaves 126 tokens, text </s> 127, and a
   // document prompt takes its own tokens too.

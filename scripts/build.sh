@@ -2,7 +2,7 @@
 # Configures and builds simile.  scripts/build.sh [release|asan|tsan]
 #   release -> build/       (optimised, -Wall -Wextra)
 #   asan    -> build-asan/  (AddressSanitizer + UndefinedBehaviorSanitizer)
-#   tsan    -> build-tsan/  (ThreadSanitizer: the index and its tests only)
+#   tsan    -> build-tsan/  (ThreadSanitizer: the libraries and the threaded tests)
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 kind=${1:-release}

@@ -5,9 +5,10 @@
 # each TARGET (default: all of tests/fuzz/*_fuzz.cc) for N seconds (default
 # 600), J targets at a time (default: one per core). Each starts from its
 # corpus in tests/fuzz/corpus/TARGET/ and the inputs it found before
-# (build-fuzz/corpus/TARGET/); afterwards the new inputs that reach new code
-# are merged into tests/fuzz/corpus/TARGET/ (commit them: the normal builds
-# replay that corpus as ctest fuzz_replay_TARGET). A crash stops its target,
+# (build-fuzz/corpus/TARGET/); afterwards tests/fuzz/corpus/TARGET/ becomes
+# its seeds plus the smallest set of inputs reaching all that either reached
+# (commit it: the normal builds replay that corpus as ctest
+# fuzz_replay_TARGET). A crash stops its target,
 # leaves the input in build-fuzz/crashes/TARGET/ and makes the script exit 1.
 # Every run appends a line to build-fuzz/fuzz-log.tsv: date, target,
 # seconds, executions, corpus entries, crashes.
@@ -43,8 +44,15 @@ run_one() {  # TARGET
   "$dir/tests/fuzz/${t}_fuzz" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
     -artifact_prefix="$crashes/" "$work" "$here/tests/fuzz/corpus/$t" >"$log" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  "$dir/tests/fuzz/${t}_fuzz" -merge=1 "$here/tests/fuzz/corpus/$t" "$work" >>"$log" 2>&1 || true
-  entries=$(ls "$here/tests/fuzz/corpus/$t" | wc -l)
+  # The smallest set of inputs that reaches everything the old corpus and the
+  # new finds reach (libFuzzer names them by content), plus the seeds.
+  repo="$here/tests/fuzz/corpus/$t"
+  rm -rf "$work.merged" && mkdir -p "$work.merged"
+  if "$dir/tests/fuzz/${t}_fuzz" -merge=1 -rss_limit_mb=4096 "$work.merged" "$repo" "$work" >>"$log" 2>&1; then
+    find "$repo" -type f ! -name 'seed-*' -delete
+    cp -n "$work.merged"/* "$repo"/ 2>/dev/null || true
+  fi
+  entries=$(ls "$repo" | wc -l)
   found=$(ls "$crashes" | wc -l)
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$seconds" "${execs:-0}" "$entries" "$found" \
     >>"$dir/fuzz-log.tsv"

@@ -7,6 +7,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_set>
+#include <vector>
 
 #include "search/collection_impl.h"
 #include "search/collection_graph.h"
@@ -535,34 +538,60 @@ Result<IngestSummary> CollectionImpl::reembed(const EmbedderOptions& model, cons
   }
   if (!opened.is_ok()) return opened.status();
   std::unique_ptr<CollectionImpl> shadow = std::move(opened).value();
-  // Every document goes through the normal ingest into the hidden collection;
-  // unchanged ones (from an interrupted earlier run) are skipped by hash.
-  std::vector<int64_t> rowids;
-  SIMILE_RETURN_IF_ERROR(st.for_each_document(row_.id, [&](const store::StoredDocument& d) {
-    rowids.push_back(d.rowid);
-    return Status::ok();
-  }));
   store::IngestTarget t = shadow->target();
   t.keep_related = false;
   store::Ingester ingester(t, options);
-  ingester.set_total(rowids.size());
-  for (int64_t rowid : rowids) {
-    SIMILE_ASSIGN_OR_RETURN(store::StoredDocument d, st.document_by_rowid(rowid));
-    text::SourceDocument doc;
-    doc.id = std::move(d.doc_id);
-    doc.title = std::move(d.title);
-    doc.text = std::move(d.text);
-    doc.meta = nlohmann::json::parse(d.meta, nullptr, false);
-    if (doc.meta.is_discarded()) doc.meta = nlohmann::json::object();
-    doc.origin = std::move(d.origin);
-    Status taken = ingester.take(std::move(doc));
-    if (ingester.stopped()) return ingester.summary();
-    if (!taken.is_ok()) return taken;
-  }
-  SIMILE_RETURN_IF_ERROR(ingester.finish());
-  // The swap: one transaction drops the old collection and renames the new.
-  {
+  // The hidden collection is made equal to this one, then swapped in, in a
+  // transaction that first checks this one has not changed since: writes by
+  // others meanwhile (or before, while an interrupted run's build waited)
+  // are caught up by another round, never lost or undone.
+  for (int round = 1;; ++round) {
+    SIMILE_RETURN_IF_ERROR(reload_row());
+    const int64_t generation = row_.generation;
+    // Every document goes through the normal ingest into the hidden
+    // collection; unchanged ones (from an earlier round or an interrupted
+    // run) are skipped by hash.
+    std::vector<int64_t> rowids;
+    std::unordered_set<std::string> ids;
+    SIMILE_RETURN_IF_ERROR(st.for_each_document(row_.id, [&](const store::StoredDocument& d) {
+      rowids.push_back(d.rowid);
+      ids.insert(d.doc_id);
+      return Status::ok();
+    }));
+    ingester.set_total(rowids.size());
+    for (int64_t rowid : rowids) {
+      SIMILE_ASSIGN_OR_RETURN(store::StoredDocument d, st.document_by_rowid(rowid));
+      text::SourceDocument doc;
+      doc.id = std::move(d.doc_id);
+      doc.title = std::move(d.title);
+      doc.text = std::move(d.text);
+      doc.meta = nlohmann::json::parse(d.meta, nullptr, false);
+      if (doc.meta.is_discarded()) doc.meta = nlohmann::json::object();
+      doc.origin = std::move(d.origin);
+      Status taken = ingester.take(std::move(doc));
+      if (ingester.stopped()) return ingester.summary();
+      if (!taken.is_ok()) return taken;
+    }
+    SIMILE_RETURN_IF_ERROR(ingester.finish());
+    // Documents deleted here since they were built there.
+    std::vector<std::string> gone;
+    SIMILE_RETURN_IF_ERROR(st.for_each_document(shadow->row_.id, [&](const store::StoredDocument& d) {
+      if (!ids.contains(d.doc_id)) gone.push_back(d.doc_id);
+      return Status::ok();
+    }));
+    if (!gone.empty()) SIMILE_RETURN_IF_ERROR(st.delete_documents(shadow->row_.id, gone, false).status());
+    // The swap: one transaction drops the old collection and renames the new.
     SIMILE_ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(st.db()));
+    SIMILE_ASSIGN_OR_RETURN(auto now, st.db().prepare("SELECT generation FROM collections WHERE id = ?"));
+    now.bind(1, row_.id);
+    SIMILE_ASSIGN_OR_RETURN(bool found, now.step());
+    if (!found) return Status::not_found("collection '" + row_.info.name + "' was dropped during the reembed");
+    if (now.column_int(0) != generation) {
+      if (round == 10)
+        return Status::failed_precondition("collection '" + row_.info.name +
+                                           "' kept changing during the reembed; run it again when writes pause");
+      continue;  // the transaction rolls back; another round catches up
+    }
     SIMILE_ASSIGN_OR_RETURN(auto drop_chunks, st.db().prepare("DELETE FROM chunks WHERE collection_id = ?"));
     SIMILE_RETURN_IF_ERROR(drop_chunks.bind(1, row_.id).run());
     SIMILE_ASSIGN_OR_RETURN(auto drop, st.db().prepare("DELETE FROM collections WHERE id = ?"));
@@ -574,6 +603,7 @@ Result<IngestSummary> CollectionImpl::reembed(const EmbedderOptions& model, cons
                                .bind(3, shadow_name)
                                .run());
     SIMILE_RETURN_IF_ERROR(tx.commit());
+    break;
   }
   remove_graph_file(st.path(), row_.id);
   const IngestSummary summary = ingester.summary();

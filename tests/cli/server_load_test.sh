@@ -1,6 +1,7 @@
 # A bounded load test on a real server: 16 clients for 8 s mixing embedding
-# requests, searches and bad requests: no 5xx, every bad request a 4xx, RSS
-# stable (tests/server/load.mjs). Then a burst against a tiny queue: the
+# requests, searches, upserts, deletes and bad requests: no 5xx, every bad
+# request a 4xx, RSS stable, no leaked file descriptors
+# (tests/server/load.mjs; bench/soak.sh runs the same for 10 minutes). Then a burst against a tiny queue: the
 # overflow gets 429 with Retry-After, never a 5xx.
 . "$(dirname "$0")/lib.sh"
 : "${SIMILE_NODE_DIR:?}" "${SIMILE_SOURCE_DIR:?}"
@@ -14,6 +15,7 @@ ten_subjects "$tmp/ten.jsonl"
 "$SIMILE_BIN" add --db "$tmp/db.sqlite" docs "$tmp/ten.jsonl" --id-field id >/dev/null 2>&1 \
   || fail "simile add beside the server"
 node "$load" --base-url "$SERVER_URL" --clients 16 --seconds "$seconds" --collection docs --pid "$SERVER_PID" \
+  --mix embed:4,batch:1,search:4,upsert:2,delete:1,bad:1 \
   --max-rss-growth "$growth" >"$tmp/load.out" || fail "mixed load: $(cat "$tmp/load.out")"
 cat "$tmp/load.out"
 grep -q "search" "$tmp/load.out" || fail "no searches ran"

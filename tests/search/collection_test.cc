@@ -415,6 +415,51 @@ TEST_F(CollectionTest, VectorsOfAnotherModelNeverMixAndReembedSwitches) {
   ASSERT_EQ(listed->size(), 1u);  // the hidden build collection is gone
 }
 
+// An interrupted reembed leaves its build behind; writes made before the
+// next reembed resumes it must survive the swap: a deleted document stays
+// deleted (found by the kill harness: it came back), a changed one changed.
+TEST_F(CollectionTest, AResumedReembedKeepsWritesMadeSinceItWasInterrupted) {
+  auto c = open("notes");
+  ASSERT_TRUE(c->add({input_}, jsonl()).is_ok());
+  EmbedderOptions int8;
+  int8.dtype = InferenceDtype::kInt8;
+  IngestOptions stop_at_once;
+  stop_at_once.commit_chunks = 2;
+  stop_at_once.should_stop = [] { return true; };
+  auto interrupted = c->reembed(int8, stop_at_once);
+  ASSERT_TRUE(interrupted.is_ok()) << interrupted.status().message();
+  ASSERT_TRUE(interrupted->interrupted);
+
+  auto removed = c->remove({"wing", "jet"});
+  ASSERT_TRUE(removed.is_ok());
+  ASSERT_EQ(*removed, 2u);
+  DocumentInput changed;
+  changed.id = "bread";
+  changed.text = "Sourdough needs a starter fed with flour and water for days.";
+  ASSERT_TRUE(c->upsert({changed}, {}).is_ok());
+
+  auto done = c->reembed(int8, {});
+  ASSERT_TRUE(done.is_ok()) << done.status().message();
+  EXPECT_FALSE(done->interrupted);
+  for (const char* id : {"wing", "jet"}) {
+    auto d = c->get(id);
+    ASSERT_TRUE(d.is_ok());
+    EXPECT_FALSE(d->has_value()) << id << " came back";
+  }
+  auto bread = c->get("bread");
+  ASSERT_TRUE(bread.is_ok() && bread->has_value());
+  EXPECT_EQ((*bread)->text, changed.text);
+  auto db = Database::open(db_path_);
+  ASSERT_TRUE(db.is_ok());
+  auto info = (*db)->info("notes");
+  ASSERT_TRUE(info.is_ok());
+  EXPECT_EQ(info->documents, 8u);
+  auto hits = c->search("sourdough starter", by_meaning(1));
+  ASSERT_TRUE(hits.is_ok());
+  ASSERT_FALSE(hits->empty());
+  EXPECT_EQ((*hits)[0].id, "bread");
+}
+
 TEST_F(CollectionTest, BadInputIsReportedAndSkippedOrStops) {
   write_bytes(input_, docs_jsonl({kDocs[0]}) + "{not json\n" + R"({"id": "empty", "text": "   "})" "\n" +
                           docs_jsonl({kDocs[1]}));

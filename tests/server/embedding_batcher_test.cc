@@ -25,6 +25,9 @@ class EmbeddingBatcherTest : public ::testing::Test {
   static void SetUpTestSuite() {
     EmbedderOptions o;
     o.model = testing::default_model_dir();
+    // One compute thread: this test also runs under ThreadSanitizer, which
+    // cannot see the synchronisation inside OpenMP's (uninstrumented) runtime.
+    o.threads = 1;
     auto e = Embedder::open(o);
     ASSERT_TRUE(e.is_ok()) << e.status().message();
     embedder_ = std::move(e).value().release();

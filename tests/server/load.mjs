@@ -1,20 +1,25 @@
 // A bounded load on `simile serve`: N clients for a fixed time, each sending
-// a mix of embedding requests, searches and bad requests, one at a time.
-// Reports throughput, latency percentiles per kind, statuses and the
-// server's RSS; exits 1 on any 5xx, on a bad request not answered 4xx, or on
-// RSS growth past --max-rss-growth after warm-up.
+// a mix of embedding requests, searches, upserts, deletes and bad requests,
+// one at a time. Reports throughput, latency percentiles per kind, statuses
+// and the server's RSS and open files; exits 1 on any 5xx, on a bad request
+// not answered 4xx, on RSS growth past --max-rss-growth after warm-up, or on
+// more open files at the end than after warm-up plus --max-fd-growth.
 //
 //   node load.mjs --base-url URL [--api-key KEY] [--clients 16] [--seconds 10]
 //                 [--collection NAME] [--mix embed:4,batch:1,search:4,bad:1]
-//                 [--pid PID] [--max-rss-growth 0.5] [--texts FILE] [--json]
+//                 [--pid PID] [--max-rss-growth 0.5] [--max-fd-growth 16]
+//                 [--warmup SECONDS] [--texts FILE] [--json]
+//
+// upsert and delete write documents "load-0" .. "load-199" of --collection,
+// so the collection's size stays bounded however long the load runs.
 //
 // --mix embed-only kinds let bench/server_load.sh compare the server's
 // embedding throughput with the CLI's on the same texts (--texts: one per line).
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 const opts = {
   "base-url": "", "api-key": "", clients: "16", seconds: "10", collection: "", mix: "embed:4,batch:1,search:4,bad:1",
-  pid: "", "max-rss-growth": "0.5", texts: "", json: "", "batch-size": "8",
+  pid: "", "max-rss-growth": "0.5", "max-fd-growth": "16", warmup: "", texts: "", json: "", "batch-size": "8",
 };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
@@ -60,6 +65,14 @@ function request(kind) {
     }
     case "search":
       return ["POST", `/collections/${opts.collection}/search`, JSON.stringify({ query: nextText(), k: 10 }), 0];
+    case "upsert": {
+      const n = Math.floor(Math.random() * 200);
+      const documents = [{ id: `load-${n}`, text: `${nextText()} (version ${Date.now()})`, meta: { n } }];
+      return ["POST", `/collections/${opts.collection}/documents`, JSON.stringify({ documents }), 0];
+    }
+    case "delete":
+      return ["POST", `/collections/${opts.collection}/documents/delete`,
+              JSON.stringify({ ids: [`load-${Math.floor(Math.random() * 200)}`] }), 0];
     case "bad":
       return [...bad[Math.floor(Math.random() * bad.length)], 0];
     default:
@@ -77,17 +90,29 @@ function rssMb() {
   }
 }
 
+function openFiles() {
+  if (!opts.pid) return NaN;
+  try {
+    return readdirSync(`/proc/${opts.pid}/fd`).length;
+  } catch {
+    return NaN;
+  }
+}
+
 const stats = {}; // kind -> {latencies: [], statuses: {}, texts}
 const problems = [];
 const seconds = parseFloat(opts.seconds);
 const start = performance.now();
 const end = start + seconds * 1000;
-const warmupEnd = start + Math.min(2000, seconds * 200);
-let rssAfterWarmup = NaN, rssMax = 0;
+const warmupEnd = start + (opts.warmup ? parseFloat(opts.warmup) * 1000 : Math.min(2000, seconds * 200));
+let rssAfterWarmup = NaN, rssMax = 0, fdsAfterWarmup = NaN;
 const rssTimer = setInterval(() => {
   const r = rssMb();
   rssMax = Math.max(rssMax, r || 0);
-  if (Number.isNaN(rssAfterWarmup) && performance.now() >= warmupEnd) rssAfterWarmup = r;
+  if (Number.isNaN(rssAfterWarmup) && performance.now() >= warmupEnd) {
+    rssAfterWarmup = r;
+    fdsAfterWarmup = openFiles();
+  }
 }, 250);
 
 async function client() {
@@ -118,6 +143,7 @@ await Promise.all(Array.from({ length: parseInt(opts.clients, 10) }, client));
 clearInterval(rssTimer);
 const elapsed = (performance.now() - start) / 1000;
 const rssEnd = rssMb();
+const fdsEnd = openFiles();
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const report = { clients: parseInt(opts.clients, 10), seconds: elapsed, kinds: {}, problems: problems.length };
@@ -136,13 +162,16 @@ const growth = (rssEnd - rssAfterWarmup) / rssAfterWarmup;
 report.rss_mb.growth = growth;
 if (opts.pid && growth > parseFloat(opts["max-rss-growth"]))
   problems.push(`RSS grew ${(growth * 100).toFixed(1)}% after warm-up (${rssAfterWarmup.toFixed(0)} -> ${rssEnd.toFixed(0)} MB)`);
+report.open_files = { after_warmup: fdsAfterWarmup, end: fdsEnd };
+if (opts.pid && fdsEnd > fdsAfterWarmup + parseInt(opts["max-fd-growth"], 10))
+  problems.push(`open files grew from ${fdsAfterWarmup} after warm-up to ${fdsEnd}`);
 
 if (opts.json) console.log(JSON.stringify(report));
 else {
   console.log(`${total} requests in ${elapsed.toFixed(1)} s from ${opts.clients} clients: ${report.requests_per_second.toFixed(1)}/s`);
   for (const [kind, k] of Object.entries(report.kinds))
     console.log(`  ${kind.padEnd(7)} ${String(k.requests).padStart(6)}  p50 ${k.p50_ms.toFixed(1)} ms  p99 ${k.p99_ms.toFixed(1)} ms  ${JSON.stringify(k.statuses)}`);
-  if (opts.pid) console.log(`  RSS ${rssAfterWarmup.toFixed(0)} MB after warm-up, ${rssEnd.toFixed(0)} MB at the end, max ${rssMax.toFixed(0)}`);
+  if (opts.pid) console.log(`  RSS ${rssAfterWarmup.toFixed(0)} MB after warm-up, ${rssEnd.toFixed(0)} MB at the end, max ${rssMax.toFixed(0)}; open files ${fdsAfterWarmup} after warm-up, ${fdsEnd} at the end`);
 }
 for (const p of [...new Set(problems)].slice(0, 20)) console.error("FAIL: " + p);
 process.exit(problems.length ? 1 : 0);

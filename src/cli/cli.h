@@ -56,5 +56,6 @@ void add_rerank_command(CLI::App& app);
 void add_bench_command(CLI::App& app);  // bench ann, bench embed
 void add_bench_embed_command(CLI::App* bench);
 void add_serve_command(CLI::App& app);
+void add_words_command(CLI::App& app);  // words nearest, farthest, analogy, eval-analogy, ...
 
 }  // namespace simile::cli

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   simile::cli::add_rerank_command(app);
   simile::cli::add_bench_command(app);
   simile::cli::add_serve_command(app);
+  simile::cli::add_words_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

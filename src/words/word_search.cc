@@ -70,6 +70,15 @@ WordSearch::WordSearch(const WordVectors& vectors, size_t restrict_to)
   for (size_t i = 0; i < n; ++i) index_.add_float(static_cast<int64_t>(i), vectors.vector(i));
 }
 
+void WordSearch::use_graph(std::unique_ptr<HnswIndex> graph, size_t ef) {
+  graph_ = std::move(graph);
+  ef_ = ef;
+}
+
+std::vector<Hit> WordSearch::search(const float* query, size_t k) const {
+  return graph_ ? graph_->search(query, k, std::max(ef_, k)) : index_.search(query, k);
+}
+
 std::vector<float> WordSearch::unit(uint32_t word) const {
   std::vector<float> v(vectors_.vector(word), vectors_.vector(word) + vectors_.dims());
   l2_normalize(v.data(), v.size());
@@ -89,13 +98,13 @@ std::vector<WordHit> WordSearch::best_excluding(const std::vector<Hit>& hits, si
 }
 
 std::vector<WordHit> WordSearch::nearest(const float* query, size_t k, const std::vector<uint32_t>& exclude) const {
-  return best_excluding(index_.search(query, k + exclude.size()), k, exclude.data(), exclude.size(), false);
+  return best_excluding(search(query, k + exclude.size()), k, exclude.data(), exclude.size(), false);
 }
 
 std::vector<WordHit> WordSearch::farthest(const float* query, size_t k, const std::vector<uint32_t>& exclude) const {
   std::vector<float> negated(query, query + vectors_.dims());
   for (float& x : negated) x = -x;
-  return best_excluding(index_.search(negated.data(), k + exclude.size()), k, exclude.data(), exclude.size(), true);
+  return best_excluding(search(negated.data(), k + exclude.size()), k, exclude.data(), exclude.size(), true);
 }
 
 float WordSearch::similarity(uint32_t a, uint32_t b) const {
@@ -132,7 +141,7 @@ std::vector<WordHit> WordSearch::analogy(const AnalogyQuestion& q, size_t k, Ana
     return cosmul(q, k, &scratch);
   }
   const std::vector<float> v = add_query(q);
-  return best_excluding(index_.search(v.data(), k + 3), k, q.data(), q.size(), false);
+  return best_excluding(search(v.data(), k + 3), k, q.data(), q.size(), false);
 }
 
 std::vector<std::vector<WordHit>> WordSearch::analogies(const std::vector<AnalogyQuestion>& questions, size_t k,

@@ -5,7 +5,8 @@
 // The vectors are normalised into a FlatIndex (index/flat_index.h): the same
 // SIMD kernels as collection search, and many analogies at once become
 // matrix products (FlatIndex::search_batch). Ties go to the more frequent
-// word (the smaller position).
+// word (the smaller position). Optionally an HNSW graph answers single
+// queries approximately (use_graph).
 //
 // Analogy methods (Levy & Goldberg 2014), for unit vectors and x ranging over
 // the vocabulary minus the three question words:
@@ -20,11 +21,13 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "index/flat_index.h"
+#include "index/hnsw.h"
 #include "words/word_vectors.h"
 
 namespace simile::words {
@@ -47,6 +50,12 @@ class WordSearch {
   // Searches the first `restrict_to` words of `vectors` (0 = all); the
   // vectors must outlive it. Question words may come from anywhere in it.
   explicit WordSearch(const WordVectors& vectors, size_t restrict_to = 0);
+
+  // From here on, nearest(), farthest() and 3CosAdd analogy() walk `graph`
+  // (over the same searched words, ids = positions; words/word_graph.h) with
+  // beam width `ef` instead of scanning every word: approximate, and much
+  // faster on large vocabularies. analogies() and 3CosMul stay exact.
+  void use_graph(std::unique_ptr<HnswIndex> graph, size_t ef);
 
   const WordVectors& vectors() const { return vectors_; }
   size_t searched() const { return index_.size(); }
@@ -81,8 +90,13 @@ class WordSearch {
                                       size_t excluded, bool negate) const;
   std::vector<WordHit> cosmul(const AnalogyQuestion& q, size_t k, std::vector<float>* scratch) const;
 
+  // The k best for query (normalised by the index) from the graph or the scan.
+  std::vector<Hit> search(const float* query, size_t k) const;
+
   const WordVectors& vectors_;
   FlatIndex index_;
+  std::unique_ptr<HnswIndex> graph_;
+  size_t ef_ = 0;
 };
 
 }  // namespace simile::words

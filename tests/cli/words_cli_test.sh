@@ -55,6 +55,16 @@ done
 "$S" words train "$tmp/corpus.txt" -o "$tmp/b.bin" --dim 8 --epochs 2 --threads 1 --seed 7 -q
 cmp -s "$tmp/a.bin" "$tmp/b.bin" || fail "one-thread training with a seed is not reproducible"
 
+# --approximate: an HNSW graph, built once (cached in SIMILE_HOME, here a
+# fresh one), then loaded; on 24 words it finds what the exact scan finds.
+SIMILE_HOME=$tmp/home; export SIMILE_HOME
+"$S" words nearest wing -k 5 --vectors "$tmp/skipgram.bin" --json >"$tmp/exact"
+"$S" words nearest wing -k 5 --vectors "$tmp/skipgram.bin" --json --approximate 2>"$tmp/built" >"$tmp/approx"
+grep -q "built an HNSW graph of 24 words" "$tmp/built" || fail "--approximate did not build a graph: $(cat "$tmp/built")"
+cmp -s "$tmp/exact" "$tmp/approx" || fail "--approximate: $(cat "$tmp/approx"), exact: $(cat "$tmp/exact")"
+"$S" words analogy wing flap bread -k 3 --vectors "$tmp/skipgram.bin" --approximate 2>"$tmp/built" >/dev/null
+[ ! -s "$tmp/built" ] || fail "--approximate rebuilt a cached graph: $(cat "$tmp/built")"
+
 # convert: text -> binary -> text keeps every value.
 "$S" words convert "$tmp/c.bin" --binary --vectors "$tmp/skipgram.txt" 2>/dev/null
 "$S" words convert "$tmp/c.txt" --vectors "$tmp/c.bin" 2>/dev/null

@@ -58,8 +58,10 @@ size_t find_invalid_utf8(std::string_view s) {
 std::string utf8_lossy(std::string_view s, std::vector<uint32_t>* source_offset) {
   std::string out;
   out.reserve(s.size() + 8);
-  source_offset->clear();
-  source_offset->reserve(s.size() + 9);
+  if (source_offset != nullptr) {
+    source_offset->clear();
+    source_offset->reserve(s.size() + 9);
+  }
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   size_t i = 0;
   const size_t n = s.size();
@@ -73,10 +75,11 @@ std::string utf8_lossy(std::string_view s, std::vector<uint32_t>* source_offset)
     }
     // Every byte of the output char maps to where the input char starts; only
     // char boundaries are ever looked up.
-    for (size_t k = before; k < out.size(); ++k) source_offset->push_back(static_cast<uint32_t>(i));
+    if (source_offset != nullptr)
+      for (size_t k = before; k < out.size(); ++k) source_offset->push_back(static_cast<uint32_t>(i));
     i += st.len;
   }
-  source_offset->push_back(static_cast<uint32_t>(n));
+  if (source_offset != nullptr) source_offset->push_back(static_cast<uint32_t>(n));
   return out;
 }
 

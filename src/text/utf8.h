@@ -34,7 +34,8 @@ size_t find_invalid_utf8(std::string_view s);
 
 // s with each invalid sequence replaced by U+FFFD. `source_offset` receives, for
 // every byte position of the result (0..size inclusive), the byte offset in s
-// that position came from, so offsets into the result can be mapped back.
+// that position came from, so offsets into the result can be mapped back
+// (null: not wanted).
 std::string utf8_lossy(std::string_view s, std::vector<uint32_t>* source_offset);
 
 // Writes the UTF-8 encoding of a valid code point (not a surrogate, <= 0x10FFFF)

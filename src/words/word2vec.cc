@@ -99,6 +99,7 @@ Result<Corpus> read_corpus(const std::string& path, size_t min_count) {
   }
   c.corpus_words = tokens.size();
   c.distinct = names.size();
+  if (c.corpus_words == 0) return Status::invalid_argument(path + ": the corpus holds no words");
 
   std::vector<uint32_t> order;
   for (uint32_t id = 0; id < names.size(); ++id)

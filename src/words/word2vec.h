@@ -56,7 +56,7 @@ struct Word2VecProgress {
 };
 
 struct Word2VecReport {
-  size_t lines = 0;             // sentences read
+  size_t lines = 0;             // lines read
   size_t corpus_words = 0;      // words in the corpus
   size_t distinct_words = 0;    // before min_count
   size_t vocabulary = 0;        // kept

@@ -46,9 +46,23 @@ bool parse_size(std::string_view s, size_t* out) {
   return ec == std::errc() && end == s.data() + s.size();
 }
 
+// A float as strtof reads it (a leading '+' allowed; a value too small for
+// float becomes 0 or subnormal, as word2vec.c and gensim read it), finite.
 bool parse_float(std::string_view s, float* out) {
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && end == s.data() + s.size() && std::isfinite(*out);
+  if (end != s.data() + s.size()) return false;
+  if (ec == std::errc::result_out_of_range) {
+    // from_chars leaves *out alone on underflow as on overflow: tell them
+    // apart by reading the value in double, which reaches 1e-308.
+    double d = 0;
+    auto [dend, dec] = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (dend != s.data() + s.size() || (dec != std::errc() && dec != std::errc::result_out_of_range)) return false;
+    if (std::abs(d) >= 1.0) return false;  // too large for float
+    *out = static_cast<float>(d);          // tiny: 0 or subnormal, with its sign
+    return true;
+  }
+  return ec == std::errc() && std::isfinite(*out);
 }
 
 // Reads a file's lines one at a time, counting them from 1.
@@ -233,6 +247,12 @@ Result<WordVectors> load_binary(std::string_view data, const LoadOptions& option
                                " is not a finite number");
     builder.add(word, v.data());
   }
+  if (options.limit == 0 || count <= options.limit) {
+    while (pos < data.size() && (is_blank(data[pos]) || data[pos] == '\n')) ++pos;
+    if (pos < data.size())
+      return Status::corrupt("byte " + std::to_string(pos) + ": more data after the header's " +
+                             std::to_string(count) + " words");
+  }
   return std::move(builder).finish();
 }
 
@@ -381,12 +401,13 @@ VectorFileFormat detect_format(std::string_view data) {
   std::string_view line;
   size_t count = 0, dims = 0;
   if (!lines.next(&line) || !parse_header(line, &count, &dims)) return VectorFileFormat::kGloveText;
-  // A header: binary unless the next line reads as a text record.
-  std::string_view word;
-  std::vector<float> values;
-  if (dims > 0 && dims <= 65536 && lines.next(&line) && parse_text_record(line, 2, dims, &word, &values).is_ok())
-    return VectorFileFormat::kWord2VecText;
-  return VectorFileFormat::kWord2VecBinary;
+  // A header: text when the next line that is not blank has the right number
+  // of fields (a malformed value is then reported as text, by line), else
+  // binary.
+  while (lines.next(&line))
+    if (!fields_of(line).empty()) return fields_of(line).size() == dims + 1 ? VectorFileFormat::kWord2VecText
+                                                                            : VectorFileFormat::kWord2VecBinary;
+  return VectorFileFormat::kWord2VecText;
 }
 
 void append_float(std::string* out, float v) {

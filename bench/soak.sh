@@ -62,6 +62,7 @@ m = r["rss_mb"]
 print("  RSS %.0f MB after warm-up, %.0f MB at the end (%+.2f%%), max %.0f; open files %s -> %s; problems %d" % (
     m["after_warmup"], m["end"], 100 * m["growth"], m["max"], r["open_files"]["after_warmup"],
     r["open_files"]["end"], r["problems"]))
-print("  RSS every 30 s (s: MB): " + ", ".join("%d: %d" % (t, mb) for t, mb in m["series"]))
+print("  every 30 s: seconds: RSS / heap in use / heap free / SQLite, MB")
+print("    " + ", ".join("%d: %s" % (x[0], " / ".join(str(v) for v in x[1:])) for x in m["series"]))
 PY
 exit "$status"

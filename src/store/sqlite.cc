@@ -8,6 +8,9 @@
 
 namespace simile::sqlite {
 
+int64_t memory_in_use() { return sqlite3_memory_used(); }
+
+
 namespace {
 
 constexpr const char* kDiskFull = "the disk is full";

@@ -16,6 +16,10 @@ namespace simile::sqlite {
 
 class Statement;
 
+// Bytes SQLite holds in memory across every connection (page caches,
+// statements): sqlite3_memory_used().
+int64_t memory_in_use();
+
 // One connection. Not thread-safe: one thread at a time.
 class Database {
  public:

@@ -90,6 +90,18 @@ function rssMb() {
   }
 }
 
+async function serverMemory() {
+  try {
+    const res = await fetch(base + "/metrics", { headers });
+    const text = await res.text();
+    const m = {};
+    for (const match of text.matchAll(/^simile_memory_bytes\{kind="(\w+)"\} (\S+)$/gm)) m[match[1]] = parseFloat(match[2]);
+    return Object.keys(m).length ? m : null;
+  } catch {
+    return null;
+  }
+}
+
 function openFiles() {
   if (!opts.pid) return NaN;
   try {
@@ -115,7 +127,11 @@ const rssTimer = setInterval(() => {
   rssMax = Math.max(rssMax, r || 0);
   const now = performance.now();
   if (now >= nextSeriesSample) {
-    rssSeries.push([Math.round((now - start) / 1000), Math.round(r)]);
+    const sample = [Math.round((now - start) / 1000), Math.round(r)];
+    rssSeries.push(sample);
+    // The server's own account (simile_memory_bytes): heap in use and SQLite,
+    // in MB, appended when it arrives.
+    serverMemory().then((m) => { if (m) sample.push(Math.round(m.heap_in_use / 1048576), Math.round(m.heap_free / 1048576), Math.round(m.sqlite / 1048576)); });
     nextSeriesSample += 30000;
   }
   if (Number.isNaN(rssAfterWarmup) && performance.now() >= warmupEnd) {

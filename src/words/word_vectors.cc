@@ -57,8 +57,8 @@ bool parse_float(std::string_view s, float* out) {
     // apart by reading the value in double, which reaches 1e-308.
     double d = 0;
     auto [dend, dec] = std::from_chars(s.data(), s.data() + s.size(), d);
-    if (dend != s.data() + s.size() || (dec != std::errc() && dec != std::errc::result_out_of_range)) return false;
-    if (std::abs(d) >= 1.0) return false;  // too large for float
+    if (dend != s.data() + s.size() || dec != std::errc()) return false;  // beyond double: refused
+    if (std::abs(d) >= 1.0) return false;                                 // too large for float
     *out = static_cast<float>(d);          // tiny: 0 or subnormal, with its sign
     return true;
   }

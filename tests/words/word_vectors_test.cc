@@ -346,7 +346,7 @@ TEST(WordVectorsLoad, RejectsANonNumber) {
 
 TEST(WordVectorsLoad, RejectsNanAndInfinity) {
   ScratchDir dir;
-  for (const char* value : {"nan", "NaN", "inf", "-inf", "infinity", "1e39"}) {
+  for (const char* value : {"nan", "NaN", "inf", "-inf", "infinity", "1e39", "1e400", "-1e400"}) {
     const std::string text = std::string("2 2\nthe 0.5 1\ncat 1 ") + value + "\n";
     const std::string message = load_error(dir.write("v.txt", text));
     EXPECT_TRUE(mentions(message, "line 3")) << value;

@@ -25,20 +25,6 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-std::vector<std::string_view> split_whitespace(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; };
-  while (i < line.size()) {
-    while (i < line.size() && space(line[i])) ++i;
-    size_t j = i;
-    while (j < line.size() && !space(line[j])) ++j;
-    if (j > i) out.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
-
 // Python's str.strip() of whitespace, and lstrip(": ").
 std::string_view strip(std::string_view s) {
   const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; };
@@ -89,7 +75,7 @@ Result<AnalogyReport> evaluate_analogies(const WordVectors& vectors, const std::
     if (report.sections.empty())
       return Status::invalid_argument(path + ": line " + std::to_string(line_no) +
                                       ": a question before any \": section\" line");
-    const auto words = split_whitespace(line);
+    const auto words = split_fields(line);
     if (words.size() != 4) {
       ++report.invalid_lines;
       continue;

@@ -27,18 +27,10 @@ std::string shown(std::string_view w) {
   return "'" + s + "'";
 }
 
-// Splits a line into its whitespace-separated fields.
-std::vector<std::string_view> fields_of(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && is_blank(line[i])) ++i;
-    size_t j = i;
-    while (j < line.size() && !is_blank(line[j])) ++j;
-    if (j > i) out.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  return out;
+bool blank_line(std::string_view line) {
+  for (char c : line)
+    if (!is_blank(c)) return false;
+  return true;
 }
 
 bool parse_size(std::string_view s, size_t* out) {
@@ -90,7 +82,7 @@ class LineReader {
 // "word v1 .. vD": the word and exactly `dims` finite numbers.
 Status parse_text_record(std::string_view line, size_t line_no, size_t dims, std::string_view* word,
                          std::vector<float>* values) {
-  const auto fields = fields_of(line);
+  const auto fields = split_fields(line);
   const std::string where = "line " + std::to_string(line_no) + ": ";
   if (fields.empty()) return Status::corrupt(where + "empty line");
   *word = fields[0];
@@ -107,7 +99,7 @@ Status parse_text_record(std::string_view line, size_t line_no, size_t dims, std
 
 // The "N D" header of word2vec files, if the line is one.
 bool parse_header(std::string_view line, size_t* count, size_t* dims) {
-  const auto fields = fields_of(line);
+  const auto fields = split_fields(line);
   return fields.size() == 2 && parse_size(fields[0], count) && parse_size(fields[1], dims);
 }
 
@@ -179,9 +171,9 @@ Result<WordVectors> load_text(std::string_view text, bool header, const LoadOpti
     if (!lines.next(&line) || !parse_header(line, &count, &dims))
       return Status::corrupt("line 1: expected a header \"WORDS DIMENSIONS\"");
   } else {
-    while (lines.next(&line) && fields_of(line).empty()) {
+    while (lines.next(&line) && blank_line(line)) {
     }
-    const auto fields = fields_of(line);
+    const auto fields = split_fields(line);
     if (fields.size() < 2) return Status::corrupt("line " + std::to_string(lines.number()) + ": no word vector");
     dims = fields.size() - 1;
     first_record = line;
@@ -198,7 +190,7 @@ Result<WordVectors> load_text(std::string_view text, bool header, const LoadOpti
   };
   if (!first_record.empty()) SIMILE_RETURN_IF_ERROR(take(first_record));
   while ((options.limit == 0 || builder.size() < options.limit) && lines.next(&line)) {
-    if (fields_of(line).empty()) continue;
+    if (blank_line(line)) continue;
     if (header && builder.size() == count)
       return Status::corrupt("line " + std::to_string(lines.number()) + ": more words than the header's " +
                              std::to_string(count));
@@ -405,8 +397,8 @@ VectorFileFormat detect_format(std::string_view data) {
   // of fields (a malformed value is then reported as text, by line), else
   // binary.
   while (lines.next(&line))
-    if (!fields_of(line).empty()) return fields_of(line).size() == dims + 1 ? VectorFileFormat::kWord2VecText
-                                                                            : VectorFileFormat::kWord2VecBinary;
+    if (!blank_line(line))
+      return split_fields(line).size() == dims + 1 ? VectorFileFormat::kWord2VecText : VectorFileFormat::kWord2VecBinary;
   return VectorFileFormat::kWord2VecText;
 }
 
@@ -417,6 +409,19 @@ void append_float(std::string* out, float v) {
 }
 
 }  // namespace
+
+std::vector<std::string_view> split_fields(std::string_view line) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && is_blank(line[i])) ++i;
+    size_t j = i;
+    while (j < line.size() && !is_blank(line[j])) ++j;
+    if (j > i) out.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
 
 Result<VectorFileFormat> parse_vector_file_format(std::string_view name) {
   if (name == "auto") return VectorFileFormat::kAuto;

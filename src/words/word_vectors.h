@@ -34,6 +34,10 @@ enum class VectorFileFormat { kAuto, kWord2VecText, kWord2VecBinary, kGloveText,
 // "auto", "word2vec", "word2vec-binary", "glove", "fasttext" (= word2vec
 // text), "wink".
 Result<VectorFileFormat> parse_vector_file_format(std::string_view name);
+
+// The fields of a line separated by ASCII blanks (space, tab, CR, VT, FF):
+// how word vector files and analogy questions are read.
+std::vector<std::string_view> split_fields(std::string_view line);
 std::string_view vector_file_format_name(VectorFileFormat format);
 
 struct LoadOptions {

@@ -54,6 +54,41 @@ std::string lowercase_utf8(const std::string& s) {
 
 constexpr const char* kInt8FingerprintTag = "-int8s";
 
+// The encoder of `model` at `dtype`, shared by every Embedder of the same
+// weights in this process: a server's /v1/embeddings and its collections
+// open the model with other pooling or dimensions options, and each would
+// otherwise hold its own copy of the weights (92 MB for MiniLM in fp32). The
+// key is the weights' fingerprint, so a model whose files changed loads
+// afresh. Encoder::forward is const and keeps no state, so sharing is safe.
+// `info` (make_model_info's) comes back completed as load_encoder does it.
+Result<std::shared_ptr<const Encoder>> shared_encoder(const ModelDescription& model, const WeightFiles& files,
+                                                      InferenceDtype dtype, ModelInfo* info) {
+  std::string key = model.dir;
+  key += '\0';
+  key += info->fingerprint;
+  key += '\0';
+  key += to_string(dtype);
+  struct Loaded {
+    std::weak_ptr<const Encoder> encoder;
+    ModelInfo info;
+  };
+  static std::mutex mu;
+  static std::map<std::string, Loaded> loaded;
+  // Held while loading, so that concurrent first opens load the weights once.
+  std::lock_guard<std::mutex> lock(mu);
+  if (auto it = loaded.find(key); it != loaded.end()) {
+    if (auto encoder = it->second.encoder.lock()) {
+      *info = it->second.info;
+      return encoder;
+    }
+  }
+  std::erase_if(loaded, [](const auto& entry) { return entry.second.encoder.expired(); });
+  SIMILE_ASSIGN_OR_RETURN(std::unique_ptr<Encoder> fresh, load_encoder(model, files, dtype, info));
+  std::shared_ptr<const Encoder> encoder = std::move(fresh);
+  loaded[key] = Loaded{encoder, *info};
+  return encoder;
+}
+
 }  // namespace
 
 std::string to_string(InferenceDtype d) { return d == InferenceDtype::kInt8 ? "int8" : "fp32"; }
@@ -81,7 +116,7 @@ struct Embedder::Impl {
   ModelDescription model;
   ModelInfo info;
   std::unique_ptr<Tokenizer> tokenizer;
-  std::unique_ptr<Encoder> encoder;
+  std::shared_ptr<const Encoder> encoder;
   std::vector<DenseLayer> dense;
   Pooling pooling = Pooling::kMean;
   bool normalize = false;
@@ -257,8 +292,8 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
     auto files = WeightFiles::open(model.encoder_dir, /*populate=*/true);
     if (!files.is_ok()) return files.status().with_context("model " + model.dir);
     impl->info = make_model_info(model, **files);
-    SIMILE_ASSIGN_OR_RETURN(impl->encoder, load_encoder(model, **files, options.dtype.value_or(InferenceDtype::kFp32),
-                                                        &impl->info));
+    SIMILE_ASSIGN_OR_RETURN(impl->encoder, shared_encoder(model, **files,
+                                                          options.dtype.value_or(InferenceDtype::kFp32), &impl->info));
   }  // the weights are fp32 copies now; the files are unmapped here
   for (const DenseConfig& d : model.pipeline.dense) {
     auto layer = DenseLayer::load(d);

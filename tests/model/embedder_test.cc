@@ -12,6 +12,7 @@
 
 #include "model_test_util.h"
 #include "util/npy.h"
+#include "util/process_memory.h"
 
 namespace simile {
 namespace {
@@ -51,6 +52,14 @@ struct Opts {
   }
   Opts& batch(size_t b) {
     o.batch_size = b;
+    return *this;
+  }
+  Opts& dimensions(size_t d) {
+    o.dimensions = d;
+    return *this;
+  }
+  Opts& dtype(InferenceDtype d) {
+    o.dtype = d;
     return *this;
   }
   operator EmbedderOptions() const { return o; }  // NOLINT: implicit by design
@@ -231,6 +240,29 @@ TEST_F(EmbedderTest, PoolingAndNormalizeOverrides) {
   auto cls_norm = open_or_die(Opts().pooling(Pooling::kCls));
   auto cn = embed_or_die(*cls_norm, texts);
   EXPECT_NEAR(cosine(&cn[0], &cls[0], 384), 1.0, 1e-6);
+}
+
+// Embedders of one model share its weights whatever their pooling or
+// dimensions (a server's /v1/embeddings and its collections): a second one
+// costs the tokenizer and buffers, not another 92 MB of fp32 weights. int8
+// is another encoder, and so are the weights once every holder is gone.
+TEST_F(EmbedderTest, EmbeddersOfOneModelShareItsWeights) {
+  const int64_t before = process_memory().heap_in_use;
+  auto other = open_or_die(Opts().pooling(Pooling::kCls).dimensions(128));
+  ASSERT_NE(other, nullptr);
+  const int64_t grown = process_memory().heap_in_use - before;
+  EXPECT_LT(grown, 30 << 20) << "a second Embedder of the model took " << grown / (1 << 20) << " MB";
+  EXPECT_EQ(other->info().fingerprint, embedder_->info().fingerprint);
+  // Sharing changes no vector: the shared encoder under another pooling
+  // gives what a fresh load gives.
+  const std::vector<std::string> texts = {"A man is eating food."};
+  const std::vector<float> shared = embed_or_die(*other, texts);
+  auto int8 = open_or_die(Opts().dtype(InferenceDtype::kInt8).pooling(Pooling::kCls).dimensions(128));
+  ASSERT_NE(int8, nullptr);
+  EXPECT_NE(int8->info().fingerprint, other->info().fingerprint);
+  const std::vector<float> quantized = embed_or_die(*int8, texts);
+  EXPECT_NE(quantized, shared);
+  EXPECT_GT(cosine(quantized.data(), shared.data(), 128), 0.99);
 }
 
 TEST_F(EmbedderTest, MaxTokensOverrideTruncates) {

@@ -14,36 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "../temp_dir.h"
 #include "../test_env.h"
 
 namespace simile::testing {
 
 namespace fs = std::filesystem;
-
-// A fresh directory under the system temp dir, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("simile-model-test-" + std::to_string(getpid()) + "-" +
-                                         std::to_string(counter++) + "-" + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-  std::string str() const { return path_.string(); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 // Cosine of two d-dimensional vectors, in double.
 inline double cosine(const float* a, const float* b, size_t d) {

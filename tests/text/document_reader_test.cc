@@ -14,35 +14,15 @@
 #include <string>
 #include <vector>
 
+#include "../temp_dir.h"
+
 namespace simile::text {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// A fresh directory, removed with everything in it at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "simile-reader-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  // Writes `content` to dir/rel (creating parent directories); returns the path.
-  std::string write(const std::string& rel, const std::string& content) const {
-    const fs::path p = fs::path(path_) / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << content;
-    return p.string();
-  }
-  std::string path(const std::string& rel = "") const { return rel.empty() ? path_ : path_ + "/" + rel; }
-
- private:
-  std::string path_;
-};
+using simile::testing::TempDir;
 
 struct Collected {
   std::vector<SourceDocument> docs;
@@ -92,14 +72,14 @@ TEST(DocumentReaderTest, WalksDirectoriesInSortedOrderSkippingHiddenAndUnknown) 
   d.write("corpus/sub/.f.md", "hidden");
   d.write("corpus/image.png", "\x89PNG");
   d.write("corpus/notes", "no extension");
-  Collected c = read({d.path("corpus")});
+  Collected c = read({d.file("corpus")});
   ASSERT_TRUE(c.status.is_ok()) << c.status.message();
   EXPECT_TRUE(c.errors.empty()) << c.errors[0];
   ASSERT_EQ(c.order, (std::vector<std::string>{"A-upper.htm", "a.txt", "b.md", "sub/c.html", "sub/d.markdown"}));
   EXPECT_EQ(c.docs[0].title, "Upper");
   EXPECT_EQ(c.docs[1].title, "a");
   EXPECT_EQ(c.docs[1].text, "Plain text.\n");
-  EXPECT_EQ(c.docs[1].origin, d.path("corpus/a.txt"));
+  EXPECT_EQ(c.docs[1].origin, d.file("corpus/a.txt"));
   EXPECT_EQ(c.docs[2].title, "The *Title*");
   EXPECT_EQ(c.docs[2].text, "Intro line\n\n# The *Title* #\n\nBody.\n");
   EXPECT_EQ(c.docs[3].title, "Web & Page");
@@ -108,8 +88,8 @@ TEST(DocumentReaderTest, WalksDirectoriesInSortedOrderSkippingHiddenAndUnknown) 
   EXPECT_TRUE(c.docs[0].meta.is_object() && c.docs[0].meta.empty());
 
   // The same walk from a path with a trailing slash gives the same ids.
-  EXPECT_EQ(read({d.path("corpus") + "/"}).order, c.order);
-  Result<size_t> n = count_documents({d.path("corpus")}, {});
+  EXPECT_EQ(read({d.file("corpus") + "/"}).order, c.order);
+  Result<size_t> n = count_documents({d.file("corpus")}, {});
   ASSERT_TRUE(n.is_ok());
   EXPECT_EQ(*n, 5u);
 }
@@ -132,7 +112,7 @@ TEST(DocumentReaderTest, MarkdownTitles) {
   d.write("m/2.md", "```\n# not a heading\n```\n\nSetext Title\n============\n\n## Later\n");
   d.write("m/3.md", "    # indented code\n#hashtag\n###### Six ######\n");
   d.write("m/4.md", "#\n\n## Real\n");
-  Collected c = read({d.path("m")});
+  Collected c = read({d.file("m")});
   ASSERT_EQ(c.docs.size(), 4u);
   EXPECT_EQ(c.docs[0].title, "Front Matter");
   EXPECT_EQ(c.docs[1].title, "Setext Title");
@@ -363,11 +343,11 @@ TEST(DocumentReaderTest, EmptyDocuments) {
   d.write("e/tags.html",
           "<html><head><title>Only a title</title></head><body> <p> </p><script>x()</script></body></html>");
   d.write("e/ok.txt", "fine");
-  Collected c = read({d.path("e")});
+  Collected c = read({d.file("e")});
   ASSERT_EQ(c.docs.size(), 1u);
-  EXPECT_EQ(c.errors, (std::vector<std::string>{d.path("e/empty.txt") + ": empty document",
-                                                d.path("e/spaces.md") + ": empty document",
-                                                d.path("e/tags.html") + ": empty document"}));
+  EXPECT_EQ(c.errors, (std::vector<std::string>{d.file("e/empty.txt") + ": empty document",
+                                                d.file("e/spaces.md") + ": empty document",
+                                                d.file("e/tags.html") + ": empty document"}));
 }
 
 TEST(DocumentReaderTest, OverlongItemsAreSkippedWithoutHoldingThem) {
@@ -406,12 +386,12 @@ TEST(DocumentReaderTest, OverlongItemsAreSkippedWithoutHoldingThem) {
 TEST(DocumentReaderTest, UnreadableInputsAreItemErrors) {
   TempDir d;
   d.write("dir/good.txt", "good");
-  fs::create_symlink(d.path("dir/nowhere.txt"), d.path("dir/broken.txt"));
-  fs::create_symlink(d.path("dir"), d.path("dir/loop"));         // a cycle: walked once
-  ASSERT_EQ(::mkfifo(d.path("dir/pipe.txt").c_str(), 0644), 0);  // would block if opened
-  Collected c = read({d.path("dir")});
-  EXPECT_EQ(c.order, (std::vector<std::string>{"ERR " + d.path("dir/broken.txt") + ": broken link", "good.txt",
-                                               "ERR " + d.path("dir/pipe.txt") + ": not a regular file"}));
+  fs::create_symlink(d.file("dir/nowhere.txt"), d.file("dir/broken.txt"));
+  fs::create_symlink(d.file("dir"), d.file("dir/loop"));         // a cycle: walked once
+  ASSERT_EQ(::mkfifo(d.file("dir/pipe.txt").c_str(), 0644), 0);  // would block if opened
+  Collected c = read({d.file("dir")});
+  EXPECT_EQ(c.order, (std::vector<std::string>{"ERR " + d.file("dir/broken.txt") + ": broken link", "good.txt",
+                                               "ERR " + d.file("dir/pipe.txt") + ": not a regular file"}));
 
   if (fs::exists("/proc/self/mem")) {  // opens, but reading offset 0 fails
     c = read({"/proc/self/mem"});
@@ -423,12 +403,12 @@ TEST(DocumentReaderTest, UnreadableInputsAreItemErrors) {
 TEST(DocumentReaderTest, MissingPathStopsEverythingBeforeAnyDocument) {
   TempDir d;
   const std::string good = d.write("good.txt", "good");
-  Collected c = read({good, d.path("missing.txt")});
+  Collected c = read({good, d.file("missing.txt")});
   EXPECT_FALSE(c.status.is_ok());
   EXPECT_EQ(c.status.code(), Status::Code::kNotFound);
   EXPECT_NE(c.status.message().find("missing.txt"), std::string::npos);
   EXPECT_TRUE(c.order.empty());
-  EXPECT_FALSE(count_documents({d.path("missing.txt")}, {}).is_ok());
+  EXPECT_FALSE(count_documents({d.file("missing.txt")}, {}).is_ok());
 }
 
 TEST(DocumentReaderTest, SinkErrorStopsReading) {
@@ -509,7 +489,7 @@ long max_rss_kib() {
 
 TEST(DocumentReaderTest, HundredThousandLineJsonlStreamsInBoundedMemory) {
   TempDir d;
-  const std::string path = d.path("big.jsonl");
+  const std::string path = d.file("big.jsonl");
   {
     std::ofstream out(path);
     const std::string filler(800, 'z');

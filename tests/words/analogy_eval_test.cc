@@ -18,7 +18,7 @@ namespace simile::words {
 namespace {
 
 using testing::mentions;
-using testing::ScratchDir;
+using testing::TempDir;
 
 constexpr size_t kDims = 12;
 // Directions: countries 0-3, the capital offset 4, nouns 5-7, the plural offset 8.
@@ -90,7 +90,7 @@ const char* const kQuestions =
     "Paris France Berlin Germany\n";
 
 Result<AnalogyReport> evaluate(const WordVectors& v, const std::string& questions, AnalogyEvalOptions options = {}) {
-  ScratchDir dir;
+  TempDir dir;
   return evaluate_analogies(v, dir.write("questions.txt", questions), options);
 }
 
@@ -239,7 +239,7 @@ TEST(AnalogyEval, RejectsAQuestionBeforeAnySection) {
 
 TEST(AnalogyEval, RejectsAMissingFile) {
   const WordVectors v = vocabulary();
-  ScratchDir dir;
+  TempDir dir;
   auto r = evaluate_analogies(v, dir.file("none.txt"));
   ASSERT_FALSE(r.is_ok());
   EXPECT_TRUE(mentions(r.status().message(), "none.txt"));

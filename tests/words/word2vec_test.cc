@@ -24,7 +24,7 @@ namespace {
 
 using testing::mentions;
 using testing::numbered;
-using testing::ScratchDir;
+using testing::TempDir;
 
 constexpr size_t kTopics = 3, kTopicWords = 10, kLines = 3000, kLineWords = 8, kRareWords = 10;
 const char* const kFillers[] = {"the", "of", "and"};
@@ -103,7 +103,7 @@ double topic_purity(const WordVectors& v) {
 class Word2VecTraining : public ::testing::Test {
  protected:
   Word2VecTraining() : corpus_(synthetic_corpus(11)), path_(dir_.write("corpus.txt", corpus_.text)) {}
-  ScratchDir dir_;
+  TempDir dir_;
   Corpus corpus_;
   std::string path_;
 };
@@ -219,7 +219,7 @@ TEST_F(Word2VecTraining, SeveralThreadsTrainToo) {
 // vector, whatever the order of the lines. Were windows to cross lines, the
 // order would matter.
 TEST(Word2VecCorpus, WindowsDoNotCrossLines) {
-  ScratchDir dir;
+  TempDir dir;
   // w0 most frequent, then w1, ...: the vocabulary order does not depend on the shuffle.
   std::vector<std::string> tokens;
   for (int i = 0; i < 10; ++i)
@@ -248,7 +248,7 @@ TEST(Word2VecCorpus, WindowsDoNotCrossLines) {
 }
 
 TEST(Word2VecCorpus, RejectsAnEmptyCorpus) {
-  ScratchDir dir;
+  TempDir dir;
   for (const char* text : {"", "\n\n \t\n"}) {
     auto v = train_word2vec(dir.write("empty.txt", text), small_options(Word2VecModel::kSkipGram));
     ASSERT_FALSE(v.is_ok()) << "'" << text << "'";
@@ -257,7 +257,7 @@ TEST(Word2VecCorpus, RejectsAnEmptyCorpus) {
 }
 
 TEST(Word2VecCorpus, RejectsMinCountAboveEveryCount) {
-  ScratchDir dir;
+  TempDir dir;
   auto options = small_options(Word2VecModel::kSkipGram);
   options.min_count = 100;
   auto v = train_word2vec(dir.write("c.txt", "a b c\na b\na\n"), options);
@@ -268,7 +268,7 @@ TEST(Word2VecCorpus, RejectsMinCountAboveEveryCount) {
 }
 
 TEST(Word2VecCorpus, RejectsInvalidUtf8NamingTheLine) {
-  ScratchDir dir;
+  TempDir dir;
   auto options = small_options(Word2VecModel::kSkipGram);
   options.min_count = 1;
   const std::string path = dir.write("c.txt", "a b c\nd e\nf \xFF g\nh\n");
@@ -280,7 +280,7 @@ TEST(Word2VecCorpus, RejectsInvalidUtf8NamingTheLine) {
 }
 
 TEST(Word2VecCorpus, RejectsAMissingCorpus) {
-  ScratchDir dir;
+  TempDir dir;
   auto v = train_word2vec(dir.file("none.txt"), small_options(Word2VecModel::kSkipGram));
   ASSERT_FALSE(v.is_ok());
   EXPECT_EQ(v.status().code(), Status::Code::kNotFound);

@@ -22,7 +22,7 @@ namespace simile::words {
 namespace {
 
 using testing::mentions;
-using testing::ScratchDir;
+using testing::TempDir;
 
 // word2vec binary: the header, then per word "word " + little-endian float32s
 // (+ "\n" when `newline`).
@@ -86,59 +86,51 @@ std::string load_error(const std::string& path, VectorFileFormat format = Vector
   return r.status().message();
 }
 
-TEST(WordVectorsLoad, Word2VecTextWithHeader) {
-  ScratchDir dir;
-  const std::string path = dir.write("v.txt", kText);
-  for (VectorFileFormat f : {VectorFileFormat::kAuto, VectorFileFormat::kWord2VecText}) {
+// Loads `path` detected and named as `named`: both give the three words of
+// kWords as format `loaded`.
+void expect_loads_the_cat_sat(const std::string& path, VectorFileFormat named, VectorFileFormat loaded) {
+  for (VectorFileFormat f : {VectorFileFormat::kAuto, named}) {
     auto v = load(path, f);
-    ASSERT_TRUE(v.is_ok()) << v.status().message();
+    ASSERT_TRUE(v.is_ok()) << path << " as " << vector_file_format_name(f) << ": " << v.status().message();
     expect_the_cat_sat(*v);
-    EXPECT_EQ(v->format(), VectorFileFormat::kWord2VecText);
+    EXPECT_EQ(v->format(), loaded);
   }
 }
 
+TEST(WordVectorsLoad, Word2VecTextWithHeader) {
+  TempDir dir;
+  expect_loads_the_cat_sat(dir.write("v.txt", kText), VectorFileFormat::kWord2VecText,
+                          VectorFileFormat::kWord2VecText);
+}
+
 TEST(WordVectorsLoad, Word2VecBinaryWithAndWithoutNewlines) {
-  ScratchDir dir;
+  TempDir dir;
   for (bool newline : {true, false}) {
-    const std::string path = dir.write("v.bin", binary_file(kWords, kVectors, newline));
-    for (VectorFileFormat f : {VectorFileFormat::kAuto, VectorFileFormat::kWord2VecBinary}) {
-      auto v = load(path, f);
-      ASSERT_TRUE(v.is_ok()) << "newline " << newline << ": " << v.status().message();
-      expect_the_cat_sat(*v);
-      EXPECT_EQ(v->format(), VectorFileFormat::kWord2VecBinary);
-    }
+    SCOPED_TRACE(newline ? "with newlines" : "without newlines");
+    expect_loads_the_cat_sat(dir.write("v.bin", binary_file(kWords, kVectors, newline)),
+                             VectorFileFormat::kWord2VecBinary, VectorFileFormat::kWord2VecBinary);
   }
 }
 
 TEST(WordVectorsLoad, GloveHasNoHeader) {
-  ScratchDir dir;
+  TempDir dir;
   // Blank lines before the first record and between records are skipped.
-  const std::string path = dir.write("glove.txt", std::string("\n") + kGlove);
-  for (VectorFileFormat f : {VectorFileFormat::kAuto, VectorFileFormat::kGloveText}) {
-    auto v = load(path, f);
-    ASSERT_TRUE(v.is_ok()) << v.status().message();
-    expect_the_cat_sat(*v);
-    EXPECT_EQ(v->format(), VectorFileFormat::kGloveText);
-  }
+  expect_loads_the_cat_sat(dir.write("glove.txt", std::string("\n") + kGlove), VectorFileFormat::kGloveText,
+                          VectorFileFormat::kGloveText);
 }
 
 TEST(WordVectorsLoad, FastTextVecWithTrailingSpacesAndCrlf) {
   // fastText writes a space after the last value; files from Windows end lines in CRLF.
-  ScratchDir dir;
+  TempDir dir;
   const std::string path =
       dir.write("v.vec", "3 3\r\nthe 0.5 -1.25 3 \r\ncat 0.1 0.2 -0.3 \r\nsat 0.001 2.5e7 -7 \r\n");
   auto fasttext = parse_vector_file_format("fasttext");
   ASSERT_TRUE(fasttext.is_ok());
-  for (VectorFileFormat f : {VectorFileFormat::kAuto, *fasttext}) {
-    auto v = load(path, f);
-    ASSERT_TRUE(v.is_ok()) << v.status().message();
-    expect_the_cat_sat(*v);
-    EXPECT_EQ(v->format(), VectorFileFormat::kWord2VecText);
-  }
+  expect_loads_the_cat_sat(path, *fasttext, VectorFileFormat::kWord2VecText);
 }
 
 TEST(WordVectorsLoad, WinkJsonFollowsTheWordsOrder) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string json = wink_file();
   // The test means something only if "vectors" is in another order.
   ASSERT_LT(json.find("\"sat\":["), json.find("\"the\":["));
@@ -158,7 +150,7 @@ TEST(WordVectorsLoad, WinkJsonFollowsTheWordsOrder) {
 }
 
 TEST(WordVectorsLoad, WinkJsonSkipsAListedWordWithoutAVector) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string path =
       dir.write("wink.json",
                 R"({"dimensions":2,"wordIndex":3,"words":["a","b","c"],"vectors":{"c":[5,6,7.8,2],"a":[1,2,2.2,0]}})");
@@ -187,7 +179,7 @@ TEST(WordVectorsLoad, ParsesFormatNames) {
 }
 
 TEST(WordVectorsLoad, LimitReadsTheFirstWordsOfEveryFormat) {
-  ScratchDir dir;
+  TempDir dir;
   // The limit stops reading: a bad record after it is never seen.
   const std::string text = dir.write("v.txt", std::string(kText) + "bad 1 2\n");
   const std::string text_exact = dir.write("exact.txt", kText);
@@ -212,7 +204,7 @@ TEST(WordVectorsLoad, LimitReadsTheFirstWordsOfEveryFormat) {
 }
 
 TEST(WordVectorsLoad, RepeatedWordKeepsItsFirstVector) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string text = dir.write("v.txt", "5 2\na 1 2\nb 3 4\na 5 6\nc 7 8\nb 9 10\n");
   const std::string binary =
       dir.write("v.bin", binary_file({"a", "b", "a", "c", "b"}, {{1, 2}, {3, 4}, {5, 6}, {7, 8}, {9, 10}}, true));
@@ -234,7 +226,7 @@ TEST(WordVectorsLoad, RepeatedWordKeepsItsFirstVector) {
 }
 
 TEST(WordVectorsLoad, InvalidUtf8InAWordBecomesReplacementCharacter) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string bad = "caf\xE9";  // Latin-1 e-acute
   const std::string replaced = "caf\xEF\xBF\xBD";
   const std::string text = dir.write("v.txt", "2 2\n" + bad + " 1 2\nna\xC3\xAFve 3 4\n");
@@ -252,7 +244,7 @@ TEST(WordVectorsLoad, InvalidUtf8InAWordBecomesReplacementCharacter) {
 }
 
 TEST(WordVectorsLoad, MessageShowsAWordWithInvalidUtf8Replaced) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = dir.write("v.txt", "2 2\ncat 1 2\nd\xFFg 1\n");
   EXPECT_TRUE(mentions(load_error(path), "after 'd\xEF\xBF\xBDg', found 1"));
 }
@@ -277,7 +269,7 @@ std::vector<float> random_finite_floats(size_t n, uint32_t seed) {
 }
 
 TEST(WordVectorsSave, TextAndBinaryRoundTripBitForBit) {
-  ScratchDir dir;
+  TempDir dir;
   const size_t n = 200, dims = 13;
   std::vector<std::string> words;
   for (size_t i = 0; i < n; ++i) words.push_back(testing::numbered(i % 3 == 0 ? "w" : "\xC3\xA9t\xC3\xA9", i));
@@ -301,7 +293,7 @@ TEST(WordVectorsSave, TextAndBinaryRoundTripBitForBit) {
 }
 
 TEST(WordVectorsSave, TextUsesShortestRoundTripDecimals) {
-  ScratchDir dir;
+  TempDir dir;
   auto v = WordVectors::from({"a", "b"}, {0.1f, -2.5f, 1e-3f, 3e38f}, 2);
   ASSERT_TRUE(v.is_ok());
   const std::string path = dir.file("out.txt");
@@ -312,7 +304,7 @@ TEST(WordVectorsSave, TextUsesShortestRoundTripDecimals) {
 }
 
 TEST(WordVectorsSave, BinaryIsWhatWord2VecCWrites) {
-  ScratchDir dir;
+  TempDir dir;
   auto v = WordVectors::from({"a", "bc"}, {1, 2, 3, 4}, 2);
   ASSERT_TRUE(v.is_ok());
   const std::string path = dir.file("out.bin");
@@ -325,7 +317,7 @@ TEST(WordVectorsSave, BinaryIsWhatWord2VecCWrites) {
 // Malformed files: each message names what is wrong and where.
 
 TEST(WordVectorsLoad, RejectsALineWithTooFewNumbers) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = dir.write("v.txt", "3 3\nthe 0.5 -1.25 3\ncat 0.1 0.2\nsat 0.001 2.5e7 -7\n");
   const std::string message = load_error(path);
   EXPECT_TRUE(mentions(message, "line 3"));
@@ -337,7 +329,7 @@ TEST(WordVectorsLoad, RejectsALineWithTooFewNumbers) {
 }
 
 TEST(WordVectorsLoad, RejectsANonNumber) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string message = load_error(dir.write("v.txt", "2 3\nthe 0.5 -1.25 3\ncat 0.1 zero 0.2\n"));
   EXPECT_TRUE(mentions(message, "line 3"));
   EXPECT_TRUE(mentions(message, "'zero' is not a finite number"));
@@ -345,7 +337,7 @@ TEST(WordVectorsLoad, RejectsANonNumber) {
 }
 
 TEST(WordVectorsLoad, RejectsNanAndInfinity) {
-  ScratchDir dir;
+  TempDir dir;
   for (const char* value : {"nan", "NaN", "inf", "-inf", "infinity", "1e39", "1e400", "-1e400"}) {
     const std::string text = std::string("2 2\nthe 0.5 1\ncat 1 ") + value + "\n";
     const std::string message = load_error(dir.write("v.txt", text));
@@ -363,7 +355,7 @@ TEST(WordVectorsLoad, RejectsNanAndInfinity) {
 }
 
 TEST(WordVectorsLoad, RejectsAHeaderPromisingMoreWordsThanTheFileHolds) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string message = load_error(dir.write("v.txt", "5 2\na 1 2\nb 3 4\n"));
   EXPECT_TRUE(mentions(message, "promises 5 words"));
   EXPECT_TRUE(mentions(message, "after 2"));
@@ -371,7 +363,7 @@ TEST(WordVectorsLoad, RejectsAHeaderPromisingMoreWordsThanTheFileHolds) {
 }
 
 TEST(WordVectorsLoad, RejectsLinesBeyondTheHeaderCount) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string message = load_error(dir.write("v.txt", "2 2\na 1 2\nb 3 4\nc 5 6\n"));
   EXPECT_TRUE(mentions(message, "line 4"));
   EXPECT_TRUE(mentions(message, "more words than the header's 2"));
@@ -380,7 +372,7 @@ TEST(WordVectorsLoad, RejectsLinesBeyondTheHeaderCount) {
 }
 
 TEST(WordVectorsLoad, RejectsTruncatedBinary) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string whole = binary_file(kWords, kVectors, true);
   // Ends inside the last vector.
   const std::string inside = load_error(dir.write("v.bin", whole.substr(0, whole.size() - 7)));
@@ -396,7 +388,7 @@ TEST(WordVectorsLoad, RejectsTruncatedBinary) {
 }
 
 TEST(WordVectorsLoad, RejectsBinaryHeaderWithAbsurdSizes) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string dims = load_error(dir.write("v.bin", binary_file({"a"}, {{1, 2}}, true, "1 1000000\n")));
   EXPECT_TRUE(mentions(dims, "1000000 dimensions (expected 1 to 65536)"));
   EXPECT_TRUE(mentions(load_error(dir.write("z.bin", binary_file({"a"}, {{1, 2}}, true, "1 0\n"))), "0 dimensions"));
@@ -406,7 +398,7 @@ TEST(WordVectorsLoad, RejectsBinaryHeaderWithAbsurdSizes) {
 }
 
 TEST(WordVectorsLoad, RejectsAnEmptyFile) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = dir.write("empty.txt", "");
   for (auto f : {VectorFileFormat::kAuto, VectorFileFormat::kWord2VecText, VectorFileFormat::kWord2VecBinary,
                  VectorFileFormat::kGloveText, VectorFileFormat::kWinkJson}) {
@@ -419,14 +411,14 @@ TEST(WordVectorsLoad, RejectsAnEmptyFile) {
 }
 
 TEST(WordVectorsLoad, RejectsAMissingFile) {
-  ScratchDir dir;
+  TempDir dir;
   auto r = load(dir.file("nope.txt"));
   ASSERT_FALSE(r.is_ok());
   EXPECT_EQ(r.status().code(), Status::Code::kNotFound);
 }
 
 TEST(WordVectorsLoad, RejectsWinkJsonSyntaxError) {
-  ScratchDir dir;
+  TempDir dir;
   std::string json = wink_file();
   json.resize(json.size() / 2);
   const std::string message = load_error(dir.write("wink.json", json));
@@ -437,7 +429,7 @@ TEST(WordVectorsLoad, RejectsWinkJsonSyntaxError) {
 }
 
 TEST(WordVectorsLoad, RejectsWinkJsonWithWrongPosition) {
-  ScratchDir dir;
+  TempDir dir;
   for (const char* position : {"2", "7", "-1"}) {
     const std::string message = load_error(dir.write("wink.json", wink_file(position)));
     EXPECT_TRUE(mentions(message, "position given for 'cat'")) << position;
@@ -445,7 +437,7 @@ TEST(WordVectorsLoad, RejectsWinkJsonWithWrongPosition) {
 }
 
 TEST(WordVectorsLoad, RejectsWinkJsonWithoutDimensionsOrWithShortVectors) {
-  ScratchDir dir;
+  TempDir dir;
   EXPECT_TRUE(mentions(load_error(dir.write("a.json", R"({"words":["a"],"vectors":{"a":[1,2]}})")), "dimensions"));
   EXPECT_TRUE(
       mentions(load_error(dir.write("b.json", R"({"dimensions":3,"wordIndex":4,"words":["a"],"vectors":{"a":[1,2]}})")),
@@ -462,7 +454,7 @@ TEST(WordVectorsLoad, RejectsWinkJsonWithoutDimensionsOrWithShortVectors) {
 // text; auto-detection must then take the file for text too, not read the
 // records' characters as binary floats.
 TEST(WordVectorsLoad, TextWithABlankSecondLineIsDetectedAsText) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = dir.write("v.txt", "2 2\n\ncat 1.5 2.5\ndog 3.5 4.5\n");
   auto explicit_text = load(path, VectorFileFormat::kWord2VecText);
   ASSERT_TRUE(explicit_text.is_ok()) << explicit_text.status().message();
@@ -478,7 +470,7 @@ TEST(WordVectorsLoad, TextWithABlankSecondLineIsDetectedAsText) {
 // A value below float's range (|x| < 2^-150) is a finite number that rounds
 // to zero: word2vec.c (strtof) and gensim (numpy float32) read it as 0.
 TEST(WordVectorsLoad, TextValueThatUnderflowsFloatReadsAsZero) {
-  ScratchDir dir;
+  TempDir dir;
   auto v = load(dir.write("v.txt", "2 2\ncat 1 2\ndog 1e-50 -3e-60\n"));
   ASSERT_TRUE(v.is_ok()) << v.status().message();
   EXPECT_EQ(v->vector(1)[0], 0.0f);

@@ -178,10 +178,12 @@ class Trainer {
     const size_t n = corpus.words.size();
     syn0_.resize(n * dims_);
     syn1neg_.assign(n * dims_, 0.0f);
+    // Input rows uniform in [-1/d, 1/d) as gensim 4 starts them (word2vec.c
+    // uses half that range), output rows at zero.
     for (size_t w = 0; w < n; ++w) {
       Random rng(options.seed * 1000003 + w);
       for (size_t d = 0; d < dims_; ++d)
-        syn0_[w * dims_ + d] = (static_cast<float>(rng.next32()) / 4294967296.0f - 0.5f) / static_cast<float>(dims_);
+        syn0_[w * dims_ + d] = (static_cast<float>(rng.next32()) / 2147483648.0f - 1.0f) / static_cast<float>(dims_);
     }
     keep_.resize(n);
     uint64_t total = 0;

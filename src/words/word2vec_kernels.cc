@@ -18,10 +18,9 @@ struct SigmoidTable {
   }
 };
 
-// The label minus the sigmoid of f, saturating beyond +-kMaxExp.
+// The label minus the sigmoid of f; 0 (no update) beyond +-kMaxExp.
 inline float error_of(float f, float label, const float* table) {
-  if (f >= kMaxExp) return label - 1.0f;
-  if (f <= -kMaxExp) return label;
+  if (!(f > -kMaxExp && f < kMaxExp)) return 0.0f;
   const int i = static_cast<int>((f + kMaxExp) * (kSigmoidTableSize / kMaxExp / 2));
   return label - table[i];
 }
@@ -50,6 +49,7 @@ void negative_step_scalar(const float* in, float* grad, float* output_rows, cons
     float f = 0;
     for (size_t d = 0; d < dims; ++d) f += in[d] * out[d];
     const float g = error_of(f, t == 0 ? 1.0f : 0.0f, table) * alpha;
+    if (g == 0.0f) continue;
     for (size_t d = 0; d < dims; ++d) grad[d] += g * out[d];
     for (size_t d = 0; d < dims; ++d) out[d] += g * in[d];
   }
@@ -72,6 +72,7 @@ __attribute__((target("avx2,fma"))) void negative_step_avx2(const float* in, flo
     float f = hsum(_mm256_add_ps(acc0, acc1));
     for (; d < dims; ++d) f += in[d] * out[d];
     const float g = error_of(f, t == 0 ? 1.0f : 0.0f, table) * alpha;
+    if (g == 0.0f) continue;
     const __m256 gv = _mm256_set1_ps(g);
     for (d = 0; d < body; d += 8) {
       const __m256 o = _mm256_loadu_ps(out + d);

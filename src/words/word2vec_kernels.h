@@ -8,7 +8,8 @@
 //   g = (label - sigmoid(in . o_t)) * alpha
 //   grad += g o_t;  o_t += g in
 // The caller adds `grad` to the input row(s) afterwards. sigmoid reads a
-// table over [-6, 6] and saturates outside it, as word2vec.c does.
+// table over (-6, 6); a target whose dot product falls outside it is left
+// alone (g = 0), as gensim does (word2vec.c instead saturates the sigmoid).
 #pragma once
 
 #include <cstddef>

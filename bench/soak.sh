@@ -6,7 +6,9 @@
 # less than 5% from the end of warm-up to the end, and it holds no more open
 # files at the end than after warm-up (plus one per client: connections).
 #
-#   bench/soak.sh [--minutes 10] [--clients 8] [--warmup 60]
+#   bench/soak.sh [--minutes 10] [--clients 8] [--warmup 300]
+# (the warm-up lets the forward passes' scratch buffers reach the largest
+# batch the load makes: docs/reliability.md)
 #
 # Builds simile (Release) in $BUILD_DIR (default build-bench), starts a server
 # on its own database in $WORK_DIR (default $BUILD_DIR/soak) with a collection
@@ -15,7 +17,7 @@
 # as $WORK_DIR/soak.json.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-minutes=10 clients=8 warmup=60
+minutes=10 clients=8 warmup=300
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) minutes=$2; shift ;;

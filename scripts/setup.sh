@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 need_apt=""
 for pkg in build-essential cmake ninja-build pkg-config git ca-certificates \
            libgtest-dev libgmock-dev nlohmann-json3-dev libutf8proc-dev \
-           libcli11-dev libfmt-dev libopenblas-openmp-dev libdnnl-dev libsqlite3-dev libxxhash-dev libstemmer-dev libpcre2-dev libsentencepiece-dev libcpp-httplib-dev libssl-dev curl chromium fonts-noto-cjk python3 python3-gensim tar unicode-data; do
+           libcli11-dev libfmt-dev libopenblas-openmp-dev libdnnl-dev libsqlite3-dev libxxhash-dev libstemmer-dev libpcre2-dev libsentencepiece-dev libcpp-httplib-dev libssl-dev libcurl4-openssl-dev curl chromium fonts-noto-cjk python3 python3-gensim tar unicode-data; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt="$need_apt $pkg"
 done
 command -v node >/dev/null 2>&1 || need_apt="$need_apt nodejs"

@@ -56,6 +56,10 @@ struct CollectionInfo {
   std::string vector_type;
   size_t related_k = 0;  // 0 = related lists not kept
   std::string analyzer;  // the keyword index's analyzer settings (JSON, docs/analyzers.md)
+  // Remote models ("openai:NAME"): where the service is, as JSON
+  // {"base_url", "api_key_env", "tokenizer", "dimensions"}; "" for local models.
+  // Never the key itself, only the variable's name.
+  std::string remote;
   std::string created_at;
   size_t documents = 0;
   size_t chunks = 0;
@@ -164,8 +168,16 @@ struct SearchOptions {
   // scores (query, best chunk) for the top `rerank_top` candidates and orders
   // them by that score; 0 = max(k, 50). Results come from those, so
   // rerank_top >= k.
+  //
+  // Or an LLM judge: `rerank` = "llm:URL", an OpenAI-compatible chat
+  // endpoint asked whether each of the top `rerank_top` candidates (0 = 5)
+  // is a plausible answer to the query (docs/rag.md). Those it finds
+  // plausible come first, surest first, then the candidates it did not
+  // judge in their order, then those it rejected; verdicts are cached.
   std::string rerank;
   size_t rerank_top = 0;
+  std::string llm_model;        // the chat model for "llm:URL" ("" = the endpoint's own choice)
+  std::string llm_api_key_env;  // the variable holding its key ("" = OPENAI_API_KEY, sent if set)
   // Maximal marginal relevance over the candidates: each next result
   // maximises lambda * relevance - (1 - lambda) * (its highest cosine to the
   // results above), relevance being the last stage's score min-max

@@ -89,7 +89,26 @@ struct EmbedderOptions {
   // Unset: fp32 — except that a collection opened without it uses the
   // precision it was built with.
   std::optional<InferenceDtype> dtype;
+
+  // Remote models, named "openai:NAME" (docs/remote-models.md): the vectors
+  // come from an OpenAI-compatible /v1/embeddings endpoint (OpenAI,
+  // text-embeddings-inference, Ollama, another simile server), NAME being
+  // the model the service knows. `dimensions` is sent as the request's
+  // "dimensions"; pooling and dtype do not apply.
+  struct Remote {
+    std::string base_url;     // "" = $OPENAI_BASE_URL, else https://api.openai.com/v1
+    std::string api_key_env;  // the variable holding the key: "" = OPENAI_API_KEY if set; named = must be set
+    // Counts tokens where the service cannot (chunking, `simile ask`
+    // budgets): a model name or directory, or a tokenizer.json file; "" = the
+    // default model's.
+    std::string tokenizer;
+    size_t known_dims = 0;    // the vector size the service gives, if known; 0 = one request at open asks
+    std::string ca_file;      // a CA bundle to trust instead of the system's
+  } remote;
 };
+
+// Whether a model name is a remote one ("openai:NAME").
+bool is_remote_model(const std::string& model);
 
 class Embedder {
  public:
@@ -112,6 +131,7 @@ class Embedder {
   // server gathers concurrent requests into one pass): the encoding embed()
   // would make of a text (tokenised, special tokens added, truncated to the
   // model's max tokens), and the vectors of such encodings, in input order.
+  // A remote model embeds texts only: embed_encodings() is unsupported.
   // encode_ids: the encoding of token ids a client tokenised itself (no special
   // tokens; each must be below the tokenizer's vocab_size()), the model's
   // special tokens added around them and the whole cut to max tokens.
@@ -124,6 +144,7 @@ class Embedder {
   Result<std::string> prompt_for(const std::string& prompt_name) const;
 
   size_t dims() const;
+  bool is_remote() const;
   const ModelInfo& info() const;
   const Tokenizer& tokenizer() const;
 
@@ -131,6 +152,7 @@ class Embedder {
 
  private:
   explicit Embedder(std::unique_ptr<Impl> impl);
+  static Result<std::unique_ptr<Embedder>> open_remote(const EmbedderOptions& options);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -16,7 +16,7 @@ namespace simile {
 class [[nodiscard]] Status {
  public:
   enum class Code { kOk, kInvalidArgument, kNotFound, kCorrupt, kUnsupported, kIoError, kInternal,
-                    kFailedPrecondition, kResourceExhausted };
+                    kFailedPrecondition, kResourceExhausted, kUnavailable };
 
   Status() = default;
   static Status ok() { return Status(); }
@@ -32,6 +32,9 @@ class [[nodiscard]] Status {
   // Out of storage (the disk is full): nothing was changed; retry once
   // there is room.
   static Status resource_exhausted(std::string msg) { return Status(Code::kResourceExhausted, std::move(msg)); }
+  // A remote service (an embeddings or chat endpoint) could not be reached or
+  // kept failing after retries: nothing local is wrong; retry later.
+  static Status unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
 
   bool is_ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

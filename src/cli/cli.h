@@ -53,6 +53,7 @@ void add_models_command(CLI::App& app);
 void add_collection_commands(CLI::App& app);
 void add_eval_command(CLI::App& app);  // add, delete, search, similar, related, reembed, collections
 void add_rerank_command(CLI::App& app);
+void add_ask_command(CLI::App& app);
 void add_bench_command(CLI::App& app);  // bench ann, bench embed
 void add_bench_embed_command(CLI::App* bench);
 void add_serve_command(CLI::App& app);

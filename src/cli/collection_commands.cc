@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "cli/db_flag.h"
 #include "cli/embedder_flags.h"
 #include "cli/hit_output.h"
 #include "cli/progress.h"
@@ -21,14 +22,6 @@
 namespace simile::cli {
 
 namespace {
-
-struct DbFlag {
-  std::string path;
-  void add_to(CLI::App* cmd) {
-    cmd->add_option("--db", path, "collection database file (default: $SIMILE_HOME/simile.db or the XDG data dir)");
-  }
-  std::unique_ptr<Database> open() const { return take(Database::open(path)); }
-};
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -55,6 +48,7 @@ nlohmann::json info_json(const CollectionInfo& c) {
           {"document_prompt", c.document_prompt},
           {"related_k", c.related_k},
           {"analyzer", nlohmann::json::parse(c.analyzer.empty() ? "null" : c.analyzer, nullptr, false)},
+          {"remote", nlohmann::json::parse(c.remote.empty() ? "null" : c.remote, nullptr, false)},
           {"created_at", c.created_at},
           {"documents", c.documents},
           {"chunks", c.chunks}};

@@ -3,7 +3,9 @@
 namespace simile::cli {
 
 void EmbedderFlags::add_to(CLI::App* cmd) {
-  cmd->add_option("-m,--model", model, "model cache name or directory (default: all-MiniLM-L6-v2)");
+  cmd->add_option("-m,--model", model,
+                  "model cache name or directory (default: all-MiniLM-L6-v2), or openai:NAME for a model behind an "
+                  "OpenAI-compatible embeddings endpoint");
   cmd->add_option("--pooling", pooling, "override pooling: cls, mean, max, mean_sqrt_len, lasttoken");
   cmd->add_flag_callback("--normalize", [this] { normalize = true; }, "L2-normalise vectors");
   cmd->add_flag_callback("--no-normalize", [this] { normalize = false; }, "do not L2-normalise vectors");
@@ -16,6 +18,17 @@ void EmbedderFlags::add_to(CLI::App* cmd) {
   cmd->add_option("--dtype", dtype,
                   "inference precision: fp32, or int8 (faster; int8 weights cached on first use; a collection "
                   "keeps the one it was built with)");
+  cmd->add_option("--base-url", base_url,
+                  "openai:NAME models: the service's URL (default: $OPENAI_BASE_URL, else "
+                  "https://api.openai.com/v1; a collection keeps the one it was created with)");
+  cmd->add_option("--api-key-env", api_key_env,
+                  "openai:NAME models: the environment variable holding the API key (default: OPENAI_API_KEY, "
+                  "sent if set)");
+  cmd->add_option("--remote-tokenizer", remote_tokenizer,
+                  "openai:NAME models: the model or tokenizer.json that counts tokens for chunking (default: "
+                  "all-MiniLM-L6-v2's)");
+  cmd->add_option("--ca-cert", ca_file, "openai:NAME models: trust this CA bundle instead of the system's")
+      ->check(CLI::ExistingFile);
 }
 
 EmbedderOptions EmbedderFlags::to_options() const {
@@ -28,6 +41,10 @@ EmbedderOptions EmbedderFlags::to_options() const {
   o.threads = threads;
   o.batch_size = batch;
   if (!dtype.empty()) o.dtype = take(parse_inference_dtype(dtype));
+  o.remote.base_url = base_url;
+  o.remote.api_key_env = api_key_env;
+  o.remote.tokenizer = remote_tokenizer;
+  o.remote.ca_file = ca_file;
   return o;
 }
 

@@ -1,6 +1,7 @@
 // The model flags shared by commands that embed (--model, --pooling,
 // --normalize/--no-normalize, --max-tokens, --dimensions, --threads, --batch,
-// --dtype),
+// --dtype, and --base-url, --api-key-env, --remote-tokenizer, --ca-cert of
+// remote models),
 // and the prompt flags of those that embed texts given to them.
 #pragma once
 
@@ -21,6 +22,7 @@ struct EmbedderFlags {
   int threads = 0;
   size_t batch = 32;
   std::string dtype;  // empty: fp32, or a collection's own
+  std::string base_url, api_key_env, remote_tokenizer, ca_file;
 
   void add_to(CLI::App* cmd);
   EmbedderOptions to_options() const;  // throws CliError on a bad value

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   simile::cli::add_models_command(app);
   simile::cli::add_collection_commands(app);
   simile::cli::add_eval_command(app);
+  simile::cli::add_ask_command(app);
   simile::cli::add_rerank_command(app);
   simile::cli::add_bench_command(app);
   simile::cli::add_serve_command(app);

@@ -39,8 +39,15 @@ void SearchFlags::add_to(CLI::App* cmd, bool with_mode) {
   cmd->add_option("--ef", ef, "HNSW beam width for collections searched through a graph (default: the collection's "
                               "ef-search, simile index info)")
       ->check(CLI::Range(1, 100000));
-  cmd->add_option("--rerank", rerank, "re-rank with this cross-encoder (cache name or directory)");
-  cmd->add_option("--rerank-top", rerank_top, "candidates the cross-encoder scores (default: max(k, 50))");
+  cmd->add_option("--rerank", rerank,
+                  "re-rank with this cross-encoder (cache name or directory), or llm:URL to ask an "
+                  "OpenAI-compatible chat endpoint which candidates plausibly answer the query");
+  cmd->add_option("--rerank-top", rerank_top,
+                  "candidates the re-ranker scores (default: max(k, 50) for a cross-encoder, 5 for llm:URL)");
+  cmd->add_option("--llm-model", llm_model, "the chat model of llm:URL endpoints (default: the service's)");
+  cmd->add_option("--llm-api-key-env", llm_api_key_env,
+                  "the environment variable holding the chat endpoint's API key (default: OPENAI_API_KEY, sent if "
+                  "set)");
   cmd->add_option("--mmr", mmr,
                   "diversify by maximal marginal relevance: 1 = plain ranking, 0 = most diverse (e.g. 0.7)")
       ->check(CLI::Range(0.0, 1.0));
@@ -62,6 +69,8 @@ void SearchFlags::apply(SearchOptions& options) const {
   options.ef = ef;
   options.rerank = rerank;
   options.rerank_top = rerank_top;
+  options.llm_model = llm_model;
+  options.llm_api_key_env = llm_api_key_env;
   options.mmr_lambda = mmr;
   options.center = center;
 }

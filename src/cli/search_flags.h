@@ -1,7 +1,7 @@
 // The ranking flags shared by `simile search` and `simile eval`: --mode, the
 // keyword rankings' parameters (--k1, --b, --tf, --idf, --cosine), hybrid
 // fusion (--fusion, --rrf-k, --weight, --normalize-scores, --candidates), re-ranking
-// (--rerank, --rerank-top), --mmr, --center and the HNSW beam width --ef.
+// (--rerank, --rerank-top; --llm-model, --llm-api-key-env for an LLM judge), --mmr, --center and the HNSW beam width --ef.
 #pragma once
 
 #include <optional>
@@ -20,6 +20,7 @@ struct SearchFlags {
   size_t ef = 0;
   std::string rerank;
   size_t rerank_top = 0;
+  std::string llm_model, llm_api_key_env;
   std::optional<double> mmr;
   bool center = false;
 

@@ -3,7 +3,9 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -18,8 +20,10 @@
 #include "model/model_tokenizer.h"
 #include "model/pooling.h"
 #include "model/quantize.h"
+#include "model/remote_embedder.h"
 #include "model/safetensors.h"
 #include "simile/models.h"
+#include "util/hash.h"
 
 namespace simile {
 
@@ -112,6 +116,11 @@ InferenceDtype fingerprint_dtype(const std::string& fingerprint) {
 // under, in floats (1 GiB).
 constexpr size_t kWorkspaceBudgetFloats = size_t{1} << 28;
 
+// A remote model's token limit where none is given: counted with a local
+// tokenizer, so kept well under every common service's (OpenAI: 8191,
+// all-MiniLM behind a simile server: 256 of its own tokens).
+constexpr size_t kRemoteMaxTokens = 256;
+
 struct Embedder::Impl {
   ModelDescription model;
   ModelInfo info;
@@ -141,10 +150,14 @@ struct Embedder::Impl {
   Encoding special_before, special_after;
   int32_t text_type = 0;
 
+  // A remote model: its endpoint instead of an encoder.
+  std::optional<RemoteEndpoint> remote;
+
   Status run_batch(Worker& w, const std::vector<Encoding>& encodings, const size_t* order, size_t n,
                    size_t masked_prefix, int threads, float* out_rows) const;
   // The vectors of `count` items, item i encoded by encode(i): count x dims
   // floats in item order.
+  Result<std::vector<float>> embed_remote(const std::vector<std::string>& texts, const std::string& prompt) const;
   Result<std::vector<float>> embed_items(size_t count, const char* item_name, size_t masked_prefix,
                                          const std::function<Result<Encoding>(size_t)>& encode);
 };
@@ -222,6 +235,10 @@ Result<std::shared_ptr<const Embedder>> Embedder::open_shared(const EmbedderOpti
   add(true, std::to_string(options.threads));
   add(true, std::to_string(options.batch_size));
   add(options.dtype.has_value(), options.dtype ? to_string(*options.dtype) : "");
+  for (const std::string* part : {&options.remote.base_url, &options.remote.api_key_env, &options.remote.tokenizer,
+                                  &options.remote.ca_file})
+    add(true, *part);
+  add(true, std::to_string(options.remote.known_dims));
   static std::mutex mu;
   static std::map<std::string, std::weak_ptr<const Embedder>> open_embedders;
   // Held while opening, so that concurrent first opens load the model once.
@@ -239,6 +256,7 @@ Result<std::shared_ptr<const Embedder>> Embedder::open_shared(const EmbedderOpti
 Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options) {
   if (options.threads < 0) return Status::invalid_argument("threads must be 0 (all cores) or more");
   if (options.batch_size == 0) return Status::invalid_argument("batch size must be at least 1");
+  if (is_remote_model(options.model)) return open_remote(options);
   auto impl = std::make_unique<Impl>();
   SIMILE_ASSIGN_OR_RETURN(std::string dir, resolve_model_dir(options.model));
   SIMILE_ASSIGN_OR_RETURN(impl->model, describe_model(dir));
@@ -308,10 +326,89 @@ Result<std::unique_ptr<Embedder>> Embedder::open(const EmbedderOptions& options)
   return std::unique_ptr<Embedder>(new Embedder(std::move(impl)));
 }
 
+bool is_remote_model(const std::string& model) { return model.starts_with(kRemoteModelPrefix); }
+
+Result<std::unique_ptr<Embedder>> Embedder::open_remote(const EmbedderOptions& options) {
+  const EmbedderOptions::Remote& r = options.remote;
+  const std::string name = options.model.substr(std::string_view(kRemoteModelPrefix).size());
+  if (name.empty())
+    return Status::invalid_argument("remote model '" + options.model + "' names no model: use openai:NAME");
+  if (options.pooling || options.dtype.value_or(InferenceDtype::kFp32) != InferenceDtype::kFp32)
+    return Status::invalid_argument("remote model " + options.model +
+                                    ": --pooling and --dtype are the service's business, not simile's");
+  if (options.dimensions && *options.dimensions == 0) return Status::invalid_argument("dimensions must be at least 1");
+  auto impl = std::make_unique<Impl>();
+  RemoteEndpoint ep;
+  ep.model = name;
+  std::string base = r.base_url;
+  if (base.empty()) {
+    const char* env = std::getenv("OPENAI_BASE_URL");
+    base = env != nullptr && *env != '\0' ? env : "https://api.openai.com/v1";
+  }
+  SIMILE_ASSIGN_OR_RETURN(ep.url, remote::api_url(base, "embeddings"));
+  ep.api_key_required = !r.api_key_env.empty();
+  ep.api_key_env = ep.api_key_required ? r.api_key_env : "OPENAI_API_KEY";
+  ep.ca_file = r.ca_file;
+  ep.dimensions = options.dimensions;
+  ep.batch_size = options.batch_size;
+
+  // Tokens are counted (for chunking) with a local tokenizer: the service's
+  // own is not available, and a close one keeps chunks near the size asked.
+  ModelInfo& info = impl->info;
+  const std::string counter = r.tokenizer.empty() ? std::string(kDefaultModel) : r.tokenizer;
+  std::error_code ec;
+  if (counter.ends_with(".json") && std::filesystem::is_regular_file(counter, ec)) {
+    info.tokenizer_path = std::filesystem::absolute(counter).string();
+  } else {
+    auto model = inspect_model(counter);
+    if (!model.is_ok()) return model.status().with_context("the tokenizer counting tokens for " + options.model);
+    info.tokenizer_path = model->tokenizer_path;
+  }
+  auto tokenizer = Tokenizer::from_file(info.tokenizer_path);
+  if (!tokenizer.is_ok()) return tokenizer.status().with_context("the tokenizer counting tokens for " + options.model);
+  impl->tokenizer = std::move(tokenizer).value();
+  impl->tokenizer->set_truncation(std::nullopt);
+  impl->tokenizer->set_padding(std::nullopt);
+
+  info.name = options.model;
+  info.dir = ep.url;
+  info.architecture = "OpenAI-compatible embeddings endpoint";
+  info.model_type = "remote";
+  info.max_tokens = options.max_tokens.value_or(kRemoteMaxTokens);
+  info.pooling = Pooling::kMean;  // stored with the collection; the service decides
+  info.normalize = impl->normalize = options.normalize.value_or(false);
+  ContentHash fingerprint;
+  fingerprint.add("openai-embeddings").add(name).add(options.dimensions ? std::to_string(*options.dimensions) : "");
+  info.fingerprint = "remote-" + fingerprint.hex();
+  info.dims = r.known_dims;
+  if (info.dims == 0) {
+    // New collections must know the size before the first document: ask.
+    auto probe = remote_embed(ep, {"dimension probe"}, &info.dims);
+    if (!probe.is_ok()) return probe.status();
+  }
+  impl->remote = std::move(ep);
+  return std::unique_ptr<Embedder>(new Embedder(std::move(impl)));
+}
+
+Result<std::vector<float>> Embedder::Impl::embed_remote(const std::vector<std::string>& texts,
+                                                        const std::string& prompt) const {
+  std::vector<std::string> prompted;
+  if (!prompt.empty()) {
+    prompted.reserve(texts.size());
+    for (const std::string& t : texts) prompted.push_back(prompt + t);
+  }
+  size_t dims = info.dims;
+  SIMILE_ASSIGN_OR_RETURN(std::vector<float> out, remote_embed(*remote, prompt.empty() ? texts : prompted, &dims));
+  if (normalize) {
+    for (size_t i = 0; i < texts.size(); ++i) l2_normalize(out.data() + i * dims, dims);
+  }
+  return out;
+}
 
 Result<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts, const std::string& prompt) const {
   Impl& im = *impl_;
   if (texts.empty()) return std::vector<float>{};
+  if (im.remote) return im.embed_remote(texts, prompt);
 
   // Prompt tokens left out of pooling (Pooling include_prompt = false):
   // sentence-transformers masks the first len(tokenize(prompt)) - 1 tokens,
@@ -359,6 +456,8 @@ Result<Encoding> Embedder::encode_ids(const std::vector<int32_t>& ids) const {
 }
 
 Result<std::vector<float>> Embedder::embed_encodings(const std::vector<Encoding>& encodings) const {
+  if (impl_->remote)
+    return Status::unsupported("remote model " + impl_->info.name + " embeds texts, not token ids");
   return impl_->embed_items(encodings.size(), "input", 0, [&](size_t i) -> Result<Encoding> { return encodings[i]; });
 }
 
@@ -373,6 +472,7 @@ Result<std::string> Embedder::prompt_for(const std::string& prompt_name) const {
 }
 
 size_t Embedder::dims() const { return impl_->info.dims; }
+bool Embedder::is_remote() const { return impl_->remote.has_value(); }
 const ModelInfo& Embedder::info() const { return impl_->info; }
 const Tokenizer& Embedder::tokenizer() const { return *impl_->tokenizer; }
 

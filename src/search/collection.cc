@@ -43,6 +43,43 @@ Result<std::unique_ptr<text::Analyzer>> open_analyzer(const std::string& spec) {
   return text::Analyzer::create(settings);
 }
 
+// What a collection of a remote model keeps of its endpoint (never the key,
+// only the variable holding it): the endpoint as resolved when it was
+// created, so that it does not move when $OPENAI_BASE_URL does.
+std::string remote_settings_json(const ModelInfo& model, const EmbedderOptions& options) {
+  nlohmann::json j = {{"base_url", model.dir},
+                      {"api_key_env", options.remote.api_key_env},
+                      {"tokenizer", options.remote.tokenizer}};
+  if (!options.remote.ca_file.empty()) j["ca_file"] = options.remote.ca_file;
+  // Only a size the user asked for is sent again; the service's own is checked.
+  if (options.dimensions) j["dimensions"] = *options.dimensions;
+  return j.dump();
+}
+
+// The endpoint of an existing remote collection: as stored, each part
+// replaced by one given for this run (a moved service, another key).
+Status remote_settings(const CollectionRow& row, const EmbedderOptions& runtime, EmbedderOptions* options) {
+  nlohmann::json stored = nlohmann::json::object();
+  if (!row.info.remote.empty()) {
+    stored = nlohmann::json::parse(row.info.remote, nullptr, false);
+    if (!stored.is_object())
+      return Status::corrupt("collection '" + row.info.name + "': its remote model settings are not JSON");
+  }
+  auto pick = [&stored](const std::string& given, const char* key) {
+    return !given.empty() ? given : stored.value(key, std::string());
+  };
+  options->remote.base_url = pick(runtime.remote.base_url, "base_url");
+  options->remote.api_key_env = pick(runtime.remote.api_key_env, "api_key_env");
+  options->remote.tokenizer = pick(runtime.remote.tokenizer, "tokenizer");
+  options->remote.ca_file = pick(runtime.remote.ca_file, "ca_file");
+  options->remote.known_dims = row.info.dims;
+  if (stored.contains("dimensions") && stored["dimensions"].is_number_unsigned())
+    options->dimensions = stored["dimensions"].get<size_t>();
+  else
+    options->dimensions.reset();
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<std::vector<CollectionInfo>> DatabaseImpl::list() {
@@ -144,6 +181,7 @@ Result<std::unique_ptr<CollectionImpl>> DatabaseImpl::open_impl(const std::strin
                                       "-dimensional vectors, not " + std::to_string(*runtime.dimensions) +
                                       "; to change that use: simile reembed " + name + " --dimensions N");
     options.dimensions = c.dims;
+    if (is_remote_model(options.model)) SIMILE_RETURN_IF_ERROR(remote_settings(*existing, runtime, &options));
     // The precision is part of the vectors: the collection's unless asked,
     // and asking for the other one is an error rather than a silent mix.
     const InferenceDtype built_with = fingerprint_dtype(c.model_fingerprint);
@@ -153,6 +191,7 @@ Result<std::unique_ptr<CollectionImpl>> DatabaseImpl::open_impl(const std::strin
                                       to_string(built_with) + "); to change that use: simile reembed " + name +
                                       " --dtype " + to_string(*runtime.dtype));
     options.dtype = built_with;
+    if (is_remote_model(options.model)) options.pooling.reset();  // the service's business
   } else {
     options.model = create_with->model;
   }
@@ -209,6 +248,7 @@ Result<std::unique_ptr<CollectionImpl>> DatabaseImpl::open_impl(const std::strin
       return Status::invalid_argument("--overlap must be smaller than the chunk size (" +
                                       std::to_string(c.chunk_tokens) + " tokens)");
     c.analyzer = analyzer_json;
+    if ((*embedder)->is_remote()) c.remote = remote_settings_json(model, options);
     SIMILE_ASSIGN_OR_RETURN(row, store_->create_collection(c));
   }
   auto tokenizer = Tokenizer::from_file(model.tokenizer_path);

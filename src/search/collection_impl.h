@@ -114,6 +114,11 @@ class CollectionImpl : public Collection {
   Status passage(Candidate& c, const std::vector<keyword::QueryTerm>& terms, const keyword::RankingParams& params,
                  keyword::KeywordIndex* kidx);
   Result<Reranker*> open_reranker(const std::string& model);  // opened on first use, kept for later queries
+  // The LLM judge's stage (options.rerank "llm:URL"): reorders `candidates`
+  // by its verdicts on the first `top`; returns how many it judged.
+  Result<size_t> judge_candidates(const std::string& query, const SearchOptions& options, size_t top,
+                                  const std::vector<keyword::QueryTerm>& terms, const keyword::RankingParams& params,
+                                  keyword::KeywordIndex* kidx, std::vector<Candidate>& candidates);
 
   DatabaseImpl* db_;
   CollectionRow row_;

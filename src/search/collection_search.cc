@@ -10,6 +10,7 @@
 #include "search/collection_impl.h"
 #include "search/fusion.h"
 #include "search/keyword_search.h"
+#include "search/llm_judge.h"
 #include "search/mmr.h"
 #include "text/utf8.h"
 
@@ -19,6 +20,8 @@ namespace {
 
 constexpr size_t kDefaultCandidates = 100;
 constexpr size_t kDefaultRerankTop = 50;
+// An LLM's verdicts cost a request each.
+constexpr size_t kDefaultLlmRerankTop = 5;
 
 // Milliseconds since construction, for the report's stages.
 class StageTimer {
@@ -92,9 +95,14 @@ Result<std::vector<SearchHit>> CollectionImpl::search(const std::string& query, 
   if (!(fusion.dense_weight >= 0 && fusion.dense_weight <= 1))
     return Status::invalid_argument("the dense weight must be between 0 (BM25 only) and 1 (dense only)");
   const bool reranking = !options.rerank.empty();
-  const size_t rerank_top =
-      reranking ? (options.rerank_top != 0 ? options.rerank_top : std::max(options.k, kDefaultRerankTop)) : 0;
-  if (reranking && rerank_top < options.k)
+  const bool llm_judged = options.rerank.starts_with(kLlmRerankPrefix);
+  const size_t rerank_top = !reranking              ? 0
+                            : options.rerank_top != 0 ? options.rerank_top
+                            : llm_judged              ? kDefaultLlmRerankTop
+                                                      : std::max(options.k, kDefaultRerankTop);
+  // The LLM judges a few and leaves the rest in place; a cross-encoder's
+  // scores decide the results, so it must score at least k.
+  if (reranking && !llm_judged && rerank_top < options.k)
     return Status::invalid_argument("rerank-top (" + std::to_string(rerank_top) + ") must be at least k (" +
                                     std::to_string(options.k) + "): the results are the re-ranked candidates");
   const bool staged = mode == SearchMode::kHybrid || reranking || options.mmr_lambda;
@@ -175,7 +183,11 @@ Result<std::vector<SearchHit>> CollectionImpl::search(const std::string& query, 
   // not results; later stages only see stored ones.
   SIMILE_ASSIGN_OR_RETURN(auto reads, sqlite::Transaction::begin_read(db_->store().db()));
 
-  if (reranking) {
+  if (llm_judged) {
+    const StageTimer t;
+    SIMILE_ASSIGN_OR_RETURN(size_t judged, judge_candidates(query, options, rerank_top, terms, params, kidx, candidates));
+    add_stage(rep, "rerank", t, judged);
+  } else if (reranking) {
     const StageTimer t;
     if (candidates.size() > rerank_top) candidates.resize(rerank_top);
     SIMILE_ASSIGN_OR_RETURN(Reranker * reranker, open_reranker(options.rerank));
@@ -333,6 +345,51 @@ Status CollectionImpl::passage(Candidate& c, const std::vector<keyword::QueryTer
   }
   c.has_passage = true;
   return Status::ok();
+}
+
+Result<size_t> CollectionImpl::judge_candidates(const std::string& query, const SearchOptions& options, size_t top,
+                                                const std::vector<keyword::QueryTerm>& terms,
+                                                const keyword::RankingParams& params, keyword::KeywordIndex* kidx,
+                                                std::vector<Candidate>& candidates) {
+  remote::ChatEndpoint endpoint;
+  SIMILE_ASSIGN_OR_RETURN(endpoint.url, remote::api_url(options.rerank.substr(std::string_view(kLlmRerankPrefix).size()),
+                                                        "chat/completions"));
+  endpoint.model = options.llm_model;
+  endpoint.api_key_required = !options.llm_api_key_env.empty();
+  if (endpoint.api_key_required) endpoint.api_key_env = options.llm_api_key_env;
+  endpoint.timeout_s = 120;
+
+  std::vector<Candidate> judged, rest;
+  std::vector<std::string> passages;
+  for (Candidate& c : candidates) {
+    if (judged.size() == top) {
+      rest.push_back(std::move(c));
+      continue;
+    }
+    Status st = passage(c, terms, params, kidx);
+    if (st.code() == Status::Code::kNotFound) continue;  // deleted meanwhile
+    SIMILE_RETURN_IF_ERROR(st);
+    passages.push_back(c.passage);
+    judged.push_back(std::move(c));
+  }
+  SIMILE_ASSIGN_OR_RETURN(auto verdicts, judge_passages(endpoint, query, passages, default_verdict_cache()));
+  std::vector<Candidate> accepted, rejected, unread;
+  for (size_t i = 0; i < judged.size(); ++i) {
+    Candidate& c = judged[i];
+    if (!verdicts[i]) {
+      unread.push_back(std::move(c));
+      continue;
+    }
+    c.rerank = c.score = verdicts[i]->score();
+    (verdicts[i]->plausible ? accepted : rejected).push_back(std::move(c));
+  }
+  auto by_score = [](const Candidate& a, const Candidate& b) { return a.score > b.score; };
+  std::stable_sort(accepted.begin(), accepted.end(), by_score);
+  std::stable_sort(rejected.begin(), rejected.end(), by_score);
+  candidates.clear();
+  for (auto* group : {&accepted, &unread, &rest, &rejected})
+    for (Candidate& c : *group) candidates.push_back(std::move(c));
+  return judged.size() - unread.size();
 }
 
 Result<Reranker*> CollectionImpl::open_reranker(const std::string& model) {

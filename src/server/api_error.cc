@@ -44,6 +44,11 @@ ApiError error_from_status(const Status& st, std::string param) {
       e.type = "server_error";
       e.code = "insufficient_storage";
       break;
+    case Status::Code::kUnavailable:
+      e.status = 502;  // Bad Gateway: a remote model or LLM this needs failed
+      e.type = "server_error";
+      e.code = "upstream_unavailable";
+      break;
     default:
       e.status = 500;
       e.type = "server_error";

@@ -381,6 +381,9 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
   std::vector<std::string> models = options.models;
   if (models.empty()) models.push_back(kDefaultModel);
   for (const std::string& name : models) {
+    if (is_remote_model(name))
+      return Status::invalid_argument("--model " + name + ": the server computes the vectors it serves; a remote "
+                                      "model is for collections (simile add C --model " + name + ")");
     EmbedderOptions eo;
     eo.model = name;
     eo.threads = options.threads;

@@ -10,7 +10,7 @@ namespace simile::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE simile_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -32,7 +32,8 @@ CREATE TABLE collections(
   related_k INTEGER NOT NULL,
   generation INTEGER NOT NULL,
   analyzer TEXT NOT NULL DEFAULT '',
-  keyword_pending INTEGER NOT NULL DEFAULT 0
+  keyword_pending INTEGER NOT NULL DEFAULT 0,
+  remote TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE documents(
   id INTEGER PRIMARY KEY,
@@ -151,6 +152,12 @@ Status create_or_check_schema(sqlite::Database& db) {
   if (version == "2") {
     SIMILE_RETURN_IF_ERROR(db.exec(kVectorIndexSchema));
     SIMILE_RETURN_IF_ERROR(db.exec("UPDATE simile_meta SET value = '3' WHERE key = 'schema_version'"));
+    version = "3";
+  }
+  // Schema 4 added where a remote model's endpoint is (CollectionInfo::remote).
+  if (version == "3") {
+    SIMILE_RETURN_IF_ERROR(db.exec("ALTER TABLE collections ADD COLUMN remote TEXT NOT NULL DEFAULT ''"));
+    SIMILE_RETURN_IF_ERROR(db.exec("UPDATE simile_meta SET value = '4' WHERE key = 'schema_version'"));
     return tx.commit();
   }
   if (version != std::to_string(kSchemaVersion))
@@ -161,7 +168,8 @@ Status create_or_check_schema(sqlite::Database& db) {
 
 constexpr const char* kCollectionColumns =
     "id, generation, name, created_at, model, model_fingerprint, dims, pooling, normalize, query_prompt, "
-    "document_prompt, chunk_tokens, overlap_tokens, metric, vector_type, related_k, analyzer, keyword_pending";
+    "document_prompt, chunk_tokens, overlap_tokens, metric, vector_type, related_k, analyzer, keyword_pending, "
+    "remote";
 
 CollectionRow read_collection(const sqlite::Statement& s) {
   CollectionRow row;
@@ -184,6 +192,7 @@ CollectionRow read_collection(const sqlite::Statement& s) {
   i.related_k = static_cast<size_t>(s.column_int(15));
   i.analyzer = s.column_text(16);
   row.keyword_pending = s.column_int(17) != 0;
+  i.remote = s.column_text(18);
   return row;
 }
 
@@ -265,13 +274,14 @@ Result<CollectionRow> Store::create_collection(const CollectionInfo& i) {
   SIMILE_ASSIGN_OR_RETURN(
       auto s, db_.prepare("INSERT INTO collections(name, created_at, model, model_fingerprint, dims, pooling, "
                           "normalize, query_prompt, document_prompt, chunk_tokens, overlap_tokens, metric, "
-                          "vector_type, related_k, generation, analyzer) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,?)"));
+                          "vector_type, related_k, generation, analyzer, remote) "
+                          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,?,?)"));
   const std::string now = utc_now();
   s.bind(1, i.name).bind(2, now).bind(3, i.model).bind(4, i.model_fingerprint);
   s.bind(5, static_cast<int64_t>(i.dims)).bind(6, i.pooling).bind(7, static_cast<int64_t>(i.normalize));
   s.bind(8, i.query_prompt).bind(9, i.document_prompt).bind(10, static_cast<int64_t>(i.chunk_tokens));
   s.bind(11, static_cast<int64_t>(i.overlap_tokens)).bind(12, i.metric).bind(13, i.vector_type);
-  s.bind(14, static_cast<int64_t>(i.related_k)).bind(15, i.analyzer);
+  s.bind(14, static_cast<int64_t>(i.related_k)).bind(15, i.analyzer).bind(16, i.remote);
   Status st = s.run();
   if (!st.is_ok()) return st.with_context("creating collection " + i.name);
   CollectionRow row;

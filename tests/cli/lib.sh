@@ -118,3 +118,38 @@ expect_status() {
           "$tmp/body" || fail "$desc: not a JSON error: $(head -c 300 "$tmp/body")" ;;
   esac
 }
+
+# start_llm_server ARGS...: the stand-in LLM service of tests/remote
+# (OpenAI chat completions, streamed or not, and embeddings; no LLM weights
+# exist here) on a free port; sets LLM_URL and LLM_PID. Killed when the test
+# exits.
+start_llm_server() {
+  : "${SIMILE_TEST_LLM_SERVER:?run through ctest}"
+  : >"$tmp/llm.log"
+  "$SIMILE_TEST_LLM_SERVER" --port 0 "$@" 2>>"$tmp/llm.log" &
+  LLM_PID=$!
+  on_exit="kill -9 $LLM_PID 2>/dev/null || true; ${on_exit:-:}"
+  trap 'kill -9 "${SERVER_PID:-}" 2>/dev/null || true; eval "${on_exit:-:}"; rm -rf "$tmp"' EXIT
+  i=0
+  while ! grep -q "listening on" "$tmp/llm.log"; do
+    i=$((i + 1))
+    if [ "$i" -gt 300 ] || ! kill -0 "$LLM_PID" 2>/dev/null; then
+      echo "FAIL: the test LLM server did not start: $(cat "$tmp/llm.log")" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  LLM_URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$tmp/llm.log" | head -n 1)
+}
+
+# llm_post PATH BODY: POST to the test LLM server (its /test/... controls).
+llm_post() {
+  curl -s -o /dev/null -X POST -H 'Content-Type: application/json' --data-binary "$2" "$LLM_URL$1"
+}
+
+# llm_requests KEY: how many requests the test LLM server recorded whose body
+# has KEY ("messages": chat completions, "input": embeddings).
+llm_requests() {
+  curl -s "$LLM_URL/test/requests" | python3 -c 'import json,sys
+print(sum(1 for r in json.load(sys.stdin) if sys.argv[1] in r))' "$1"
+}

@@ -484,6 +484,45 @@ TEST_F(CollectionTest, BadInputIsReportedAndSkippedOrStops) {
   EXPECT_EQ(info->documents, 1u);  // the document before the bad line is kept
 }
 
+// Schema 3 files (before remote models) open as version 4: their
+// collections get an empty `remote` and keep working.
+TEST_F(CollectionTest, Schema3FilesAreUpgraded) {
+  {
+    auto c = open("notes");
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(c->add({input_}, jsonl()).is_ok());
+  }
+  db_.reset();
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path_.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "ALTER TABLE collections DROP COLUMN remote; "
+                         "UPDATE simile_meta SET value = '3' WHERE key = 'schema_version'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  auto reopened = Database::open(db_path_);
+  ASSERT_TRUE(reopened.is_ok()) << reopened.status().message();
+  db_ = std::move(reopened).value();
+  auto info = db_->info("notes");
+  ASSERT_TRUE(info.is_ok()) << info.status().message();
+  EXPECT_EQ(info->remote, "");
+  auto c = open("notes");
+  ASSERT_TRUE(c);
+  auto hits = c->search("rotate logs", by_meaning(1));
+  ASSERT_TRUE(hits.is_ok()) << hits.status().message();
+  EXPECT_EQ(hits->size(), 1u);
+  db_.reset();
+  ASSERT_EQ(sqlite3_open(db_path_.c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw, "SELECT value FROM simile_meta WHERE key = 'schema_version'", -1, &s, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), "4");
+  sqlite3_finalize(s);
+  sqlite3_close(raw);
+}
+
 TEST_F(CollectionTest, DatabasesOfOtherProgramsAndNewerVersionsAreRefused) {
   {
     auto c = open("notes");

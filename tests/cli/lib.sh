@@ -64,16 +64,23 @@ start_server() {
   "$SIMILE_BIN" serve --port 0 "$@" 2>>"$tmp/server.log" &
   SERVER_PID=$!
   trap 'kill -9 "$SERVER_PID" 2>/dev/null || true; eval "${on_exit:-:}"; rm -rf "$tmp"' EXIT
+  SERVER_URL=$(wait_listening "$tmp/server.log" "$SERVER_PID" "the server" 600) || exit 1
+}
+
+# wait_listening LOG PID WHAT TENTHS: waits (at most TENTHS tenths of a
+# second) until LOG says "listening on URL" and prints URL; exits the test if
+# process PID dies first (then it fails, and so does the test).
+wait_listening() {
   i=0
-  while ! grep -q "listening on" "$tmp/server.log"; do
+  while ! grep -q "listening on" "$1"; do
     i=$((i + 1))
-    if [ "$i" -gt 600 ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      echo "FAIL: the server did not start: $(cat "$tmp/server.log")" >&2
+    if [ "$i" -gt "$4" ] || ! kill -0 "$2" 2>/dev/null; then
+      echo "FAIL: $3 did not start: $(cat "$1")" >&2
       exit 1
     fi
     sleep 0.1
   done
-  SERVER_URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$tmp/server.log" | head -n 1)
+  sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$1" | head -n 1
 }
 
 # stop_server: SIGTERM, then the server must exit 0 within 30 s.
@@ -130,16 +137,7 @@ start_llm_server() {
   LLM_PID=$!
   on_exit="kill -9 $LLM_PID 2>/dev/null || true; ${on_exit:-:}"
   trap 'kill -9 "${SERVER_PID:-}" 2>/dev/null || true; eval "${on_exit:-:}"; rm -rf "$tmp"' EXIT
-  i=0
-  while ! grep -q "listening on" "$tmp/llm.log"; do
-    i=$((i + 1))
-    if [ "$i" -gt 300 ] || ! kill -0 "$LLM_PID" 2>/dev/null; then
-      echo "FAIL: the test LLM server did not start: $(cat "$tmp/llm.log")" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
-  LLM_URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$tmp/llm.log" | head -n 1)
+  LLM_URL=$(wait_listening "$tmp/llm.log" "$LLM_PID" "the test LLM server" 300) || exit 1
 }
 
 # llm_post PATH BODY: POST to the test LLM server (its /test/... controls).

@@ -237,6 +237,8 @@ struct TestLlmServer::Impl {
 
   // What every /v1/* route does first; true when it answered already.
   bool intercept(const httplib::Request& req, httplib::Response& res);
+  // The request's JSON object, or false after answering 400 as OpenAI does.
+  static bool parse_body(const httplib::Request& req, httplib::Response& res, json& body);
   void chat(const httplib::Request& req, httplib::Response& res);
   void embeddings(const httplib::Request& req, httplib::Response& res);
   void routes();
@@ -272,15 +274,17 @@ bool TestLlmServer::Impl::intercept(const httplib::Request& req, httplib::Respon
   return false;
 }
 
+bool TestLlmServer::Impl::parse_body(const httplib::Request& req, httplib::Response& res, json& body) {
+  body = json::parse(req.body, nullptr, false);
+  if (!body.is_discarded() && body.is_object()) return true;
+  send_json(res, 400,
+            error_body("We could not parse the JSON body of your request.", "invalid_request_error", nullptr, nullptr));
+  return false;
+}
+
 void TestLlmServer::Impl::chat(const httplib::Request& req, httplib::Response& res) {
-  if (intercept(req, res)) return;
-  const json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    send_json(
-        res, 400,
-        error_body("We could not parse the JSON body of your request.", "invalid_request_error", nullptr, nullptr));
-    return;
-  }
+  json body;
+  if (intercept(req, res) || !parse_body(req, res, body)) return;
   auto messages = body.find("messages");
   if (messages == body.end() || !messages->is_array() || messages->empty()) {
     send_json(res, 400,
@@ -368,14 +372,8 @@ void TestLlmServer::Impl::chat(const httplib::Request& req, httplib::Response& r
 }
 
 void TestLlmServer::Impl::embeddings(const httplib::Request& req, httplib::Response& res) {
-  if (intercept(req, res)) return;
-  const json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    send_json(
-        res, 400,
-        error_body("We could not parse the JSON body of your request.", "invalid_request_error", nullptr, nullptr));
-    return;
-  }
+  json body;
+  if (intercept(req, res) || !parse_body(req, res, body)) return;
   auto input = body.find("input");
   if (input == body.end()) {
     send_json(res, 400,

@@ -265,7 +265,7 @@ TEST_F(KeywordCollectionTest, ASchemaOneFileIsUpgradedAndIndexed) {
   // What simile wrote before the keyword index existed.
   sql("DROP TABLE vector_index; DELETE FROM simile_meta WHERE key = 'chunk_id_high_water'; "
       "DROP TABLE keyword_segments; DROP TABLE keyword_docs; ALTER TABLE collections DROP COLUMN analyzer; "
-      "ALTER TABLE collections DROP COLUMN keyword_pending; "
+      "ALTER TABLE collections DROP COLUMN keyword_pending; ALTER TABLE collections DROP COLUMN remote; "
       "UPDATE simile_meta SET value = '1' WHERE key = 'schema_version'");
   auto c = open("kw");
   ASSERT_TRUE(c);

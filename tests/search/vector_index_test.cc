@@ -377,6 +377,7 @@ TEST_F(VectorIndexTest, ASchemaTwoFileIsUpgradedWithoutReusingItsChunkIds) {
   ASSERT_EQ(sqlite3_open(db_path().c_str(), &raw), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(raw,
                          "DROP TABLE vector_index; DELETE FROM simile_meta WHERE key = 'chunk_id_high_water'; "
+                         "ALTER TABLE collections DROP COLUMN remote; "
                          "UPDATE simile_meta SET value = '2' WHERE key = 'schema_version'",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);

@@ -135,8 +135,10 @@ void run_ask(const AskFlags& f) {
   request.messages.push_back({"user", prompt.text});
   request.temperature = f.temperature;
   if (f.answer_tokens > 0) request.max_tokens = f.answer_tokens;
-  std::function<void(std::string_view)> stream;
-  if (!f.json) stream = [](std::string_view delta) { std::cout << delta << std::flush; };
+  // Streamed for --json too, so that first_token_ms is the real wait.
+  std::function<void(std::string_view)> stream = [&f](std::string_view delta) {
+    if (!f.json) std::cout << delta << std::flush;
+  };
   const remote::ChatReply reply = take(remote::chat(endpoint, request, stream));
   if (!f.json && reply.content.empty()) std::cout << "(the model gave no answer)";
   const std::vector<size_t> cited = search::cited_sources(reply.content, prompt.sources.size());

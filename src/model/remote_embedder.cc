@@ -3,10 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <mutex>
-#include <thread>
+
+#include "util/parallel_tasks.h"
 
 namespace simile {
 
@@ -69,66 +69,38 @@ Result<std::vector<float>> remote_embed(const RemoteEndpoint& ep, const std::vec
   const size_t requests = (texts.size() + per_request - 1) / per_request;
 
   std::vector<std::vector<float>> vectors(texts.size());
-  std::mutex mu;  // guards *dims and the first error
-  Status failed;
+  std::mutex mu;  // guards `expected`, the size every answer must have
   size_t expected = *dims;
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (;;) {
-      const size_t r = next.fetch_add(1);
-      if (r >= requests) return;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!failed.is_ok()) return;
-      }
-      const size_t begin = r * per_request, end = std::min(texts.size(), begin + per_request);
-      nlohmann::json body = {{"model", ep.model}, {"encoding_format", "float"}};
-      body["input"] = std::vector<std::string>(texts.begin() + static_cast<ptrdiff_t>(begin),
-                                               texts.begin() + static_cast<ptrdiff_t>(end));
-      if (ep.dimensions) body["dimensions"] = *ep.dimensions;
-      remote::HttpRequest request;
-      request.url = ep.url;
-      request.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      request.headers = auth;
-      request.headers.push_back("Content-Type: application/json");
-      request.ca_file = ep.ca_file;
-      Status st;
-      auto response = remote::http_send_with_retries(request, ep.retry);
-      std::vector<std::vector<float>> got;
-      if (!response.is_ok()) {
-        st = response.status();
-      } else if (response->status < 200 || response->status >= 300) {
-        st = remote::http_error(*response, ep.url);
-      } else {
-        size_t want;
-        {
-          std::lock_guard<std::mutex> lock(mu);
-          want = expected;
-        }
-        st = parse_embeddings(ep, response->body, end - begin, want, &got);
-        if (st.is_ok()) {
-          std::lock_guard<std::mutex> lock(mu);
-          if (expected == 0) expected = got[0].size();
-          // Two first answers racing with different sizes.
-          if (got[0].size() != expected)
-            st = Status::invalid_argument("openai:" + ep.model + " at " + ep.url +
-                                          ": answers hold vectors of different sizes");
-        }
-      }
+  auto request = [&](size_t r) -> Status {
+    const size_t begin = r * per_request, end = std::min(texts.size(), begin + per_request);
+    nlohmann::json body = {{"model", ep.model}, {"encoding_format", "float"}};
+    body["input"] = std::vector<std::string>(texts.begin() + static_cast<ptrdiff_t>(begin),
+                                             texts.begin() + static_cast<ptrdiff_t>(end));
+    if (ep.dimensions) body["dimensions"] = *ep.dimensions;
+    remote::HttpRequest http;
+    http.url = ep.url;
+    http.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    http.headers = auth;
+    http.headers.push_back("Content-Type: application/json");
+    http.ca_file = ep.ca_file;
+    SIMILE_ASSIGN_OR_RETURN(remote::HttpResponse response, remote::http_send_with_retries(http, ep.retry));
+    if (response.status < 200 || response.status >= 300) return remote::http_error(response, ep.url);
+    size_t want;
+    {
       std::lock_guard<std::mutex> lock(mu);
-      if (!st.is_ok()) {
-        if (failed.is_ok()) failed = st;
-        return;
-      }
-      for (size_t i = begin; i < end; ++i) vectors[i] = std::move(got[i - begin]);
+      want = expected;
     }
+    std::vector<std::vector<float>> got;
+    SIMILE_RETURN_IF_ERROR(parse_embeddings(ep, response.body, end - begin, want, &got));
+    std::lock_guard<std::mutex> lock(mu);
+    if (expected == 0) expected = got[0].size();
+    // Two first answers racing with different sizes.
+    if (got[0].size() != expected)
+      return Status::invalid_argument("openai:" + ep.model + " at " + ep.url + ": answers hold vectors of different sizes");
+    for (size_t i = begin; i < end; ++i) vectors[i] = std::move(got[i - begin]);
+    return Status::ok();
   };
-  const size_t parallel = std::min(requests, std::max<size_t>(1, ep.parallel_requests));
-  std::vector<std::thread> threads;
-  for (size_t t = 1; t < parallel; ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-  if (!failed.is_ok()) return failed;
+  SIMILE_RETURN_IF_ERROR(run_tasks(requests, ep.parallel_requests, request));
 
   *dims = expected;
   std::vector<float> out;

@@ -3,13 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
-#include <mutex>
-#include <thread>
 
 #include "store/sqlite.h"
 #include "util/hash.h"
+#include "util/parallel_tasks.h"
 #include "util/user_dirs.h"
 
 namespace simile::search {
@@ -136,28 +134,13 @@ Result<std::vector<std::optional<Verdict>>> judge_passages(const remote::ChatEnd
     if (!out[i]) ask.push_back(i);
   }
 
-  std::mutex mu;
-  Status failed;
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (;;) {
-      const size_t n = next.fetch_add(1);
-      if (n >= ask.size()) return;
-      const size_t i = ask[n];
-      auto reply = remote::chat(endpoint, verdict_request(question, passages[i]));
-      std::lock_guard<std::mutex> lock(mu);
-      if (!reply.is_ok()) {
-        if (failed.is_ok()) failed = reply.status().with_context("LLM re-ranking");
-        return;
-      }
-      out[i] = read_verdict(reply->content);
-    }
-  };
-  std::vector<std::thread> threads;
-  for (size_t t = 1; t < std::min(kParallelRequests, ask.size()); ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-  if (!failed.is_ok()) return failed;
+  SIMILE_RETURN_IF_ERROR(run_tasks(ask.size(), kParallelRequests, [&](size_t n) -> Status {
+    const size_t i = ask[n];
+    auto reply = remote::chat(endpoint, verdict_request(question, passages[i]));
+    if (!reply.is_ok()) return reply.status().with_context("LLM re-ranking");
+    out[i] = read_verdict(reply->content);  // each task writes its own element
+    return Status::ok();
+  }));
   // Written once every answer is in, from this thread: the cache's
   // connection is not shared.
   for (size_t i : ask)
